@@ -1,0 +1,116 @@
+"""Chatdesk: an operator dashboard, a JSON API and Socket.IO chat on one Flask app."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, request
+from flask.typing import ResponseReturnValue
+
+from . import cli, errors
+from .api import bp as api_bp
+from .auth import bp as auth_bp
+from .auth import loaders
+from .auth.loaders import bearer_token
+from .config import load_config
+from .extensions import csrf, db, htmx, limiter, migrate, socketio
+from .views.chat import bp as chat_bp
+from .views.dashboard import bp as dashboard_bp
+from .views.main import bp as main_bp
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+    "connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: settings, extensions, blueprints, sockets, CLI and error pages."""
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_DIR / "instance"),
+        template_folder=str(PROJECT_DIR / "templates"),
+        static_folder=str(PROJECT_DIR / "static"),
+    )
+    app.config.update(load_config(app.instance_path, overrides=config))
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+
+    _init_database(app)
+    migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"), render_as_batch=True)
+    loaders.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    socketio.init_app(
+        app,
+        async_mode="threading",
+        message_queue=app.config["REDIS_URL"],
+        cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
+        logger=False,
+        engineio_logger=False,
+    )
+
+    _register_blueprints(app)
+    _register_security(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _init_database(app: Flask) -> None:
+    """Bind Flask-SQLAlchemy; on SQLite turn on foreign keys, WAL and a busy timeout."""
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite"):
+        opts = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        opts.setdefault("connect_args", {}).setdefault("timeout", 30)
+        opts["connect_args"].setdefault("check_same_thread", False)
+        if uri.startswith("sqlite:///") and uri != "sqlite:///:memory:":
+            Path(uri[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+    db.init_app(app)
+    if uri.startswith("sqlite"):
+        with app.app_context():
+            sa.event.listen(db.engine, "connect", _sqlite_pragmas)
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _register_blueprints(app: Flask) -> None:
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(dashboard_bp, url_prefix="/dashboard")
+    app.register_blueprint(chat_bp, url_prefix="/chat")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+
+
+def _register_security(app: Flask) -> None:
+    """CSRF on every unsafe request except bearer-token API calls; strict security headers."""
+
+    @app.before_request
+    def check_csrf() -> ResponseReturnValue | None:
+        if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
+            return None
+        if request.path.startswith("/api/") and bearer_token():
+            return None
+        csrf.protect()
+        return None
+
+    @app.after_request
+    def security_headers(resp):  # type: ignore[no-untyped-def]
+        resp.headers.setdefault("Content-Security-Policy", CSP)
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        return resp

@@ -1,0 +1,101 @@
+"""`flask --app wsgi chatdesk …` commands: create-user and seed."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from .models import ROLES
+from .services import seed as seed_service
+from .services import users as users_service
+from .services.errors import ServiceError
+
+chatdesk = AppGroup("chatdesk", help="Chatdesk administration commands.")
+
+
+@chatdesk.command("create-user")
+@click.argument("username")
+@click.option("--email", default=None, help="Email address (unique).")
+@click.option("--password", default=None, help="Password; prompted for when left out.")
+@click.option("--role", type=click.Choice(ROLES), default="user", show_default=True)
+@click.option("--first-name", default=None)
+@click.option("--last-name", default=None)
+def create_user_command(
+    username: str,
+    email: str | None,
+    password: str | None,
+    role: str,
+    first_name: str | None,
+    last_name: str | None,
+) -> None:
+    """Create a local account."""
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = users_service.create_user(
+            username,
+            email=email,
+            password=password,
+            role=role,
+            first_name=first_name,
+            last_name=last_name,
+        )
+    except ServiceError as exc:
+        fields = exc.details.get("fields", {})
+        detail = "; ".join(f"{k}: {v}" for k, v in fields.items())
+        raise click.ClickException(f"{exc.message} {detail}".strip()) from None
+    click.echo(f"Created {user.role} {user.username} ({user.id}).")
+
+
+@chatdesk.command("seed")
+@click.option("--users", type=click.IntRange(0, 10_000_000), default=50, show_default=True)
+@click.option("--threads", type=click.IntRange(0, 10_000_000), default=120, show_default=True)
+@click.option("--messages", type=click.IntRange(0, 100_000_000), default=2_000, show_default=True)
+@click.option("--seed", "rng_seed", type=int, default=7, show_default=True, help="Random seed.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def seed_command(users: int, threads: int, messages: int, rng_seed: int, quiet: bool) -> None:
+    """Add demo data: the demo logins, users, threads, messages, reports."""
+    if messages and not threads:
+        raise click.BadParameter("messages need at least one thread", param_hint="--threads")
+    started = time.perf_counter()
+    total = users + messages
+    with click.progressbar(
+        length=total, label="Seeding", show_pos=True, file=None if not quiet else _Devnull()
+    ) as bar:
+
+        def progress(stage: str, n: int) -> None:
+            if stage in ("users", "messages"):
+                bar.update(n)
+
+        result = seed_service.seed(
+            users=users,
+            threads=threads,
+            messages=messages,
+            upload_dir=current_app.config["UPLOAD_DIR"],
+            rng_seed=rng_seed,
+            progress=progress,
+        )
+    elapsed = time.perf_counter() - started
+    click.echo(
+        f"Seeded {result.users} users, {result.threads} threads, {result.messages} messages, "
+        f"{result.participants} participants, {result.reports} reports in {elapsed:.1f} s."
+    )
+    click.echo(f"Demo logins (password for each: {seed_service.DEMO_PASSWORD}):")
+    for username, _pw, role in result.demo_logins:
+        click.echo(f"  {username:<10} {role}")
+
+
+class _Devnull:
+    def write(self, _s: str) -> int:
+        return 0
+
+    def flush(self) -> None:
+        return None
+
+
+def init_app(app: Flask) -> None:
+    """Add the `chatdesk` command group."""
+    app.cli.add_command(chatdesk)

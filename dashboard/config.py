@@ -1,0 +1,121 @@
+"""Settings, read from the environment in this one place (typed and validated)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def parse_bool(name: str, value: str | None, default: bool = False) -> bool:
+    """Read a boolean setting: 1/true/yes/on or 0/false/no/off."""
+    if value is None:
+        return default
+    v = value.strip().lower()
+    if v in _TRUE:
+        return True
+    if v in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be a boolean (true/false), got {value!r}")
+
+
+def parse_int(name: str, value: str | None, default: int, *, lo: int, hi: int) -> int:
+    """Read an integer setting within [lo, hi]."""
+    if value is None or value.strip() == "":
+        return default
+    try:
+        n = int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {value!r}") from None
+    if not lo <= n <= hi:
+        raise ConfigError(f"{name} must be between {lo} and {hi}, got {n}")
+    return n
+
+
+def parse_list(value: str | None) -> list[str]:
+    """Read a comma-separated list, dropping blanks."""
+    return [p.strip() for p in (value or "").split(",") if p.strip()]
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept postgres:// and postgresql://, and pin the psycopg2 driver we install.
+
+    SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3, which is not a dependency.
+    """
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix) :]
+    return url
+
+
+def load_config(
+    instance_path: str,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Build the Flask config from the environment (or `env`), then apply `overrides`."""
+    env = os.environ if env is None else env
+    overrides = dict(overrides or {})
+    testing = bool(overrides.get("TESTING")) or parse_bool("TESTING", env.get("CHATDESK_TESTING"))
+    debug = parse_bool("FLASK_DEBUG", env.get("FLASK_DEBUG"))
+
+    default_db = "sqlite:///" + str(Path(instance_path) / "chatdesk.db")
+    cfg: dict[str, Any] = {
+        "TESTING": testing,
+        "SECRET_KEY": env.get("SECRET_KEY") or None,
+        "SQLALCHEMY_DATABASE_URI": normalize_database_url(env.get("DATABASE_URL") or default_db),
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        "HOST": env.get("HOST") or "127.0.0.1",
+        "PORT": parse_int("PORT", env.get("PORT"), 5000, lo=1, hi=65535),
+        "CLERK_JWT_KEY": (env.get("CLERK_JWT_KEY") or "").replace("\\n", "\n") or None,
+        "CLERK_ISSUER": env.get("CLERK_ISSUER") or None,
+        "CLERK_AUTHORIZED_PARTIES": parse_list(env.get("CLERK_AUTHORIZED_PARTIES")),
+        "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(Path(instance_path) / "uploads"),
+        "MAX_UPLOAD_BYTES": parse_int(
+            "MAX_UPLOAD_BYTES", env.get("MAX_UPLOAD_BYTES"), 10 * 1024 * 1024, lo=1024, hi=1 << 30
+        ),
+        "MAX_MESSAGE_CHARS": parse_int(
+            "MAX_MESSAGE_CHARS", env.get("MAX_MESSAGE_CHARS"), 10_000, lo=1, hi=1_000_000
+        ),
+        "MAX_ATTACHMENTS": parse_int(
+            "MAX_ATTACHMENTS", env.get("MAX_ATTACHMENTS"), 10, lo=0, hi=100
+        ),
+        "MAX_TITLE_CHARS": parse_int(
+            "MAX_TITLE_CHARS", env.get("MAX_TITLE_CHARS"), 200, lo=1, hi=1000
+        ),
+        "MAX_PAGE_SIZE": parse_int("MAX_PAGE_SIZE", env.get("MAX_PAGE_SIZE"), 100, lo=1, hi=1000),
+        "SESSION_COOKIE_SECURE": parse_bool(
+            "SESSION_COOKIE_SECURE", env.get("SESSION_COOKIE_SECURE")
+        ),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # CSRF is checked by our own before_request so Bearer-token API calls can skip it.
+        "WTF_CSRF_CHECK_DEFAULT": False,
+        "WTF_CSRF_TIME_LIMIT": None,
+    }
+    cfg["MAX_CONTENT_LENGTH"] = cfg["MAX_UPLOAD_BYTES"] + 64 * 1024
+    cfg.update(overrides)
+
+    if not cfg["SECRET_KEY"]:
+        if not (cfg["TESTING"] or debug):
+            raise ConfigError(
+                "SECRET_KEY is not set. Set it in the environment "
+                "(for example: export SECRET_KEY=$(python -c "
+                "'import secrets; print(secrets.token_hex(32))'))."
+            )
+        # Debug and test processes get a random per-process key: never a fixed fallback.
+        cfg["SECRET_KEY"] = secrets.token_hex(32)
+    return cfg

@@ -1,0 +1,26 @@
+"""The data model: one module per aggregate."""
+
+from .base import id_floor, new_id, utcnow
+from .messages import ATTACHMENT_TYPES, Attachment, Mention, Message
+from .moderation import REPORT_STATES, AuditLog, Report
+from .threads import Participant, Thread
+from .users import ROLE_RANK, ROLES, STAFF_ROLES, User
+
+__all__ = [
+    "ATTACHMENT_TYPES",
+    "REPORT_STATES",
+    "ROLES",
+    "ROLE_RANK",
+    "STAFF_ROLES",
+    "Attachment",
+    "AuditLog",
+    "Mention",
+    "Message",
+    "Participant",
+    "Report",
+    "Thread",
+    "User",
+    "id_floor",
+    "new_id",
+    "utcnow",
+]

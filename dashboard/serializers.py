@@ -1,0 +1,143 @@
+"""The seed's JSON shapes (camelCase, ISO 8601 UTC times with Z), in one place.
+
+The API, the socket events and the JSON export all serialize through these functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from .models import Attachment, Message, Thread, User
+
+MESSAGE_STATUSES = ("sending", "sent", "delivered", "read", "failed")
+
+
+def iso(dt: datetime | None) -> str | None:
+    """`2026-11-26T14:30:18.123Z` for a naive-UTC datetime; None stays None."""
+    if dt is None:
+        return None
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(UTC).replace(tzinfo=None)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def user_json(user: User) -> dict[str, Any]:
+    """User: every field of SPEC §2 (never the password hash)."""
+    return {
+        "id": user.id,
+        "username": user.username,
+        "email": user.email,
+        "firstName": user.first_name,
+        "lastName": user.last_name,
+        "imageUrl": user.image_url,
+        "createdAt": iso(user.created_at),
+        "updatedAt": iso(user.updated_at),
+        "lastLoginAt": iso(user.last_login_at),
+        "isActive": user.is_active,
+        "role": user.role,
+    }
+
+
+def user_summary(user: User) -> dict[str, Any]:
+    """The public part of a user: what other users may see (no email, no role)."""
+    return {
+        "id": user.id,
+        "username": user.username,
+        "firstName": user.first_name,
+        "lastName": user.last_name,
+        "imageUrl": user.image_url,
+    }
+
+
+def attachment_json(att: Attachment) -> dict[str, Any]:
+    """Attachment: id, type, url, mimeType, size, metadata."""
+    return {
+        "id": att.id,
+        "type": att.type,
+        "url": att.url,
+        "mimeType": att.mime_type,
+        "size": att.size,
+        "metadata": dict(att.meta or {}),
+    }
+
+
+def thread_json(
+    thread: Thread, participants: Iterable[User], *, full_users: bool = False
+) -> dict[str, Any]:
+    """Thread: its fields with participants as User objects (summaries unless `full_users`)."""
+    to_json = user_json if full_users else user_summary
+    return {
+        "id": thread.id,
+        "name": thread.name,
+        "title": thread.title,
+        "createdAt": iso(thread.created_at),
+        "updatedAt": iso(thread.updated_at),
+        "lastMessageAt": iso(thread.last_message_at),
+        "creatorId": thread.creator_id,
+        "participants": [to_json(u) for u in participants],
+        "isArchived": thread.is_archived,
+        "metadata": dict(thread.meta or {}),
+    }
+
+
+def message_json(
+    message: Message,
+    *,
+    author: User,
+    mentions: Iterable[str] = (),
+    attachments: Iterable[Attachment] = (),
+    status: str = "sent",
+    reveal_removed: bool = False,
+) -> dict[str, Any]:
+    """Message: SPEC §2 fields. A removed message shows empty content unless `reveal_removed`.
+
+    End users get `content: ""` and `metadata.removed` for a hidden or deleted message; staff
+    views pass reveal_removed=True to see what was said (still with `metadata.removed`).
+    """
+    removed = message.removed_by
+    meta = dict(message.meta or {})
+    content = message.content
+    atts = [attachment_json(a) for a in attachments]
+    mention_ids = list(mentions)
+    if removed:
+        meta["removed"] = removed
+        if not reveal_removed:
+            content, atts, mention_ids = "", [], []
+    return {
+        "id": message.id,
+        "clientId": message.client_id,
+        "content": content,
+        "threadId": message.thread_id,
+        "userId": message.user_id,
+        "parentId": message.parent_id,
+        "createdAt": iso(message.created_at),
+        "updatedAt": iso(message.updated_at),
+        "status": status,
+        "mentions": mention_ids,
+        "attachments": atts,
+        "metadata": meta,
+        "user": user_summary(author),
+    }
+
+
+def presence_json(user_id: str, online: bool, last_seen: datetime | None) -> dict[str, Any]:
+    """PresenceInfo: userId, status (online/offline), lastSeen."""
+    return {
+        "userId": user_id,
+        "status": "online" if online else "offline",
+        "lastSeen": iso(last_seen),
+    }
+
+
+def typing_json(
+    user_id: str, thread_id: str, timestamp: datetime, is_typing: bool
+) -> dict[str, Any]:
+    """TypingIndicator as sent on the `typing` event: userId, threadId, timestamp, isTyping."""
+    return {
+        "userId": user_id,
+        "threadId": thread_id,
+        "timestamp": iso(timestamp),
+        "isTyping": is_typing,
+    }

@@ -1,0 +1,1 @@
+"""The domain: each module owns its transactions, audit rows and broadcasts."""

@@ -1,0 +1,178 @@
+"""Accounts: creating local users, upserting Clerk identities, logging in."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import ROLES, User, utcnow
+from . import audit
+from .errors import Conflict, NotFound, ValidationFailed
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{1,63}$")
+MIN_PASSWORD = 8
+
+
+def find_by_login(login: str) -> User | None:
+    """The user whose username or email is `login` (case-insensitive)."""
+    login = login.strip().lower()
+    if not login:
+        return None
+    col = sa.func.lower(User.email) if "@" in login else sa.func.lower(User.username)
+    return db.session.scalar(sa.select(User).where(col == login))
+
+
+def authenticate(login: str, password: str) -> User | None:
+    """The active user matching `login` and `password`, or None (one answer for every failure)."""
+    user = find_by_login(login)
+    if user is None or not user.check_password(password) or not user.is_active:
+        return None
+    return user
+
+
+def record_login(user: User) -> None:
+    """Stamp the user's last login and commit."""
+    user.last_login_at = utcnow()
+    db.session.commit()
+
+
+def validate_new_user(
+    username: str, email: str | None, password: str | None, role: str
+) -> dict[str, str]:
+    """Field errors for a new local account (empty when it is valid)."""
+    errors: dict[str, str] = {}
+    if not USERNAME_RE.match(username or ""):
+        errors["username"] = (
+            "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
+    if email is not None and not EMAIL_RE.match(email):
+        errors["email"] = "not an email address"
+    if password is not None and len(password) < MIN_PASSWORD:
+        errors["password"] = f"at least {MIN_PASSWORD} characters"
+    if role not in ROLES:
+        errors["role"] = f"one of {', '.join(ROLES)}"
+    return errors
+
+
+def create_user(
+    username: str,
+    *,
+    email: str | None,
+    password: str | None,
+    role: str = "user",
+    first_name: str | None = None,
+    last_name: str | None = None,
+    actor: User | None = None,
+) -> User:
+    """Create a local account; raises ValidationFailed or Conflict and writes nothing then."""
+    username = (username or "").strip()
+    email = email.strip() if email else None
+    errors = validate_new_user(username, email, password, role)
+    if errors:
+        raise ValidationFailed("The account is not valid.", {"fields": errors})
+    taken = _taken(username, email)
+    if taken:
+        raise Conflict(f"That {taken} is already taken.", {"fields": {taken: "already taken"}})
+    user = User(
+        username=username,
+        email=email,
+        role=role,
+        first_name=first_name,
+        last_name=last_name,
+    )
+    if password:
+        user.set_password(password)
+    db.session.add(user)
+    try:
+        db.session.flush()
+        if actor is not None:
+            audit.record(actor, "user.create", "user", user.id, details={"role": role})
+        db.session.commit()
+    except IntegrityError:
+        # A concurrent insert won the race for the same username or email.
+        db.session.rollback()
+        raise Conflict("That username or email is already taken.") from None
+    return user
+
+
+def _taken(username: str, email: str | None) -> str | None:
+    """'username' or 'email' when another user already has it, else None."""
+    if _username_taken(username):
+        return "username"
+    if email and _email_taken(email):
+        return "email"
+    return None
+
+
+def _username_taken(username: str, exclude_id: str | None = None) -> bool:
+    """True when a user other than `exclude_id` has this username (any case)."""
+    q = sa.select(User.id).where(sa.func.lower(User.username) == username.lower())
+    if exclude_id:
+        q = q.where(User.id != exclude_id)
+    return db.session.scalar(q.limit(1)) is not None
+
+
+def _email_taken(email: str, exclude_id: str | None = None) -> bool:
+    """True when a user other than `exclude_id` has this email (any case)."""
+    q = sa.select(User.id).where(sa.func.lower(User.email) == email.lower())
+    if exclude_id:
+        q = q.where(User.id != exclude_id)
+    return db.session.scalar(q.limit(1)) is not None
+
+
+def _derive_username(claims: dict[str, Any], user_id: str) -> str:
+    """The username from the claims, else the email's local part, else the id; made valid."""
+    raw = claims.get("username") or (claims.get("email") or "").split("@")[0] or user_id
+    base = re.sub(r"[^A-Za-z0-9_.-]", "", str(raw))[:56].lstrip("._-") or "user"
+    candidate, n = base, 1
+    while _username_taken(candidate, exclude_id=user_id):
+        n += 1
+        candidate = f"{base}{n}"
+    return candidate
+
+
+def upsert_from_claims(claims: dict[str, Any]) -> User:
+    """Create or update the User a verified Clerk token names (`sub` is the id)."""
+    user_id = str(claims["sub"])
+    user = db.session.get(User, user_id)
+    email = claims.get("email") or None
+    if email and (not EMAIL_RE.match(email) or _email_taken(email, exclude_id=user_id)):
+        email = None  # malformed, or owned by another account: never steal an address
+    fields = {
+        "first_name": claims.get("first_name") or None,
+        "last_name": claims.get("last_name") or None,
+        "image_url": claims.get("image_url") or None,
+    }
+    if user is None:
+        user = User(id=user_id, username=_derive_username(claims, user_id), email=email, **fields)
+        db.session.add(user)
+    else:
+        wanted = claims.get("username")
+        if wanted and wanted != user.username:
+            user.username = _derive_username(claims, user_id)
+        if email:
+            user.email = email
+        for key, value in fields.items():
+            if value is not None and getattr(user, key) != value:
+                setattr(user, key, value)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        user = db.session.get(User, user_id)
+        if user is None:
+            raise
+    return user
+
+
+def get_user(user_id: str) -> User:
+    """The user with this id, or NotFound."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user

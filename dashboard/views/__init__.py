@@ -1,0 +1,1 @@
+"""HTML blueprints: the home page, the dashboard and the chat page."""
