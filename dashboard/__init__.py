@@ -93,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_bp, url_prefix="/dashboard")
     app.register_blueprint(chat_bp, url_prefix="/chat")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
 
 
 def _register_security(app: Flask) -> None:

@@ -1,0 +1,85 @@
+"""The one place that emits Socket.IO events. Services call these after they commit.
+
+Rooms: `user:<id>` (every socket of a user), `thread:<id>` (participants' sockets on /chat),
+and `staff` (every socket on /live). With REDIS_URL set, Flask-SocketIO's message queue carries
+each emit to every process. Payloads are small: the dashboard re-fetches HTML on a live event.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..extensions import socketio
+
+CHAT = "/chat"
+LIVE = "/live"
+
+
+def user_room(user_id: str) -> str:
+    """The room every socket of one user joins."""
+    return f"user:{user_id}"
+
+
+def thread_room(thread_id: str) -> str:
+    """The room every participant's /chat socket joins for one thread."""
+    return f"thread:{thread_id}"
+
+
+STAFF_ROOM = "staff"
+
+
+def _emit(event: str, payload: Any, room: str, namespace: str) -> None:
+    socketio.emit(event, payload, to=room, namespace=namespace)
+
+
+def message_new(thread_id: str, message: dict[str, Any]) -> None:
+    """A message was stored: to the thread's participants (the sender's other tabs too)."""
+    _emit("message:new", message, thread_room(thread_id), CHAT)
+
+
+def message_updated(thread_id: str, message: dict[str, Any]) -> None:
+    """A message was edited, deleted, hidden or restored."""
+    _emit("message:updated", message, thread_room(thread_id), CHAT)
+
+
+def message_status(thread_id: str, user_id: str, message_ids: list[str], status: str) -> None:
+    """Statuses of a sender's messages moved (delivered/read): to that sender."""
+    payload = {"threadId": thread_id, "messageIds": message_ids, "status": status}
+    _emit("message:status", payload, user_room(user_id), CHAT)
+
+
+def typing(thread_id: str, payload: dict[str, Any]) -> None:
+    """Someone started or stopped typing in a thread."""
+    _emit("typing", payload, thread_room(thread_id), CHAT)
+
+
+def thread_event(event: str, thread: dict[str, Any], user_ids: list[str]) -> None:
+    """`thread:new` / `thread:updated` / `thread:removed` to each named user, and staff."""
+    for uid in user_ids:
+        _emit(event, thread, user_room(uid), CHAT)
+    if event != "thread:new":
+        _emit("thread:updated", {"id": thread["id"]}, STAFF_ROOM, LIVE)
+
+
+def presence(payload: dict[str, Any], user_ids: list[str]) -> None:
+    """A user came online or went offline: to the users who share a thread with them, and staff."""
+    for uid in user_ids:
+        _emit("presence", payload, user_room(uid), CHAT)
+    _emit("presence", payload, STAFF_ROOM, LIVE)
+
+
+def report_new(report: dict[str, Any]) -> None:
+    """A message was reported: to every open dashboard."""
+    _emit("report:new", report, STAFF_ROOM, LIVE)
+
+
+def activity(counts: dict[str, Any]) -> None:
+    """The periodic activity figures for the dashboards."""
+    _emit("activity", counts, STAFF_ROOM, LIVE)
+
+
+def end_user_sessions(user_id: str) -> None:
+    """A user was deactivated (or their sessions revoked): drop their sockets everywhere."""
+    for ns in (CHAT, LIVE):
+        socketio.emit("session:ended", {"userId": user_id}, to=user_room(user_id), namespace=ns)
+        socketio.close_room(user_room(user_id), namespace=ns)
