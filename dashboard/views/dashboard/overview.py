@@ -1,12 +1,11 @@
-"""The operator dashboard (staff only)."""
+"""Overview page."""
 
-from flask import Blueprint, render_template
+from flask import render_template
 from flask.typing import ResponseReturnValue
 
-from ..auth import staff_required
-from ..services import stats
-
-bp = Blueprint("dashboard", __name__)
+from ...auth import staff_required
+from ...services import stats
+from .blueprint import bp
 
 
 @bp.get("/")
