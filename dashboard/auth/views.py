@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 
+from ..extensions import limiter
 from ..forms import ConfirmForm, LoginForm
 from ..services import users as users_service
 
@@ -35,6 +36,7 @@ def home_for(user) -> str:  # type: ignore[no-untyped-def]
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])  # slows password guessing per address
 def login() -> ResponseReturnValue:
     """Show the login form; on a valid POST log in and go to `next` or the user's home."""
     form = LoginForm()

@@ -160,9 +160,12 @@ def upsert_from_claims(claims: dict[str, Any]) -> User:
         for key, value in fields.items():
             if value is not None and getattr(user, key) != value:
                 setattr(user, key, value)
+    if user not in db.session.new and not db.session.is_modified(user):
+        return user  # nothing changed: no write on every API call
     try:
         db.session.commit()
     except IntegrityError:
+        # Another request created the same Clerk user first: use theirs.
         db.session.rollback()
         user = db.session.get(User, user_id)
         if user is None:

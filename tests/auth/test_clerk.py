@@ -105,12 +105,22 @@ def test_bad_tokens_are_refused_with_json_401(app, client, bad):
         assert db.session.get(User, "user_2abcDEF") is None
 
 
-def test_hs256_token_signed_with_the_public_key_is_refused(client):
-    forged = jwt.encode(
-        {"sub": "user_x", "exp": int(time.time()) + 60}, "not-the-key", algorithm="HS256"
-    )
-    assert me(client, forged).status_code == 401
-    assert me(client, "garbage").status_code == 401
+def test_hs256_and_unsigned_tokens_are_refused(client):
+    now = int(time.time())
+    claims = {"sub": "user_x", "exp": now + 60, "iss": ISSUER, "azp": PARTY}
+    hs256 = jwt.encode(claims, "a-shared-secret-that-is-long-enough-for-hs256", algorithm="HS256")
+    unsigned = jwt.encode(claims, None, algorithm="none")
+    for forged in (hs256, unsigned, "garbage"):
+        assert me(client, forged).status_code == 401
+
+
+def test_unchanged_claims_do_not_rewrite_the_user(app, client):
+    me(client, token())
+    with app.app_context():
+        first = db.session.get(User, "user_2abcDEF").updated_at
+    me(client, token())
+    with app.app_context():
+        assert db.session.get(User, "user_2abcDEF").updated_at == first
 
 
 def test_deactivated_users_token_is_refused(app, client):

@@ -3,6 +3,7 @@
 import pytest
 import sqlalchemy as sa
 
+from dashboard import create_app
 from dashboard.extensions import db
 from dashboard.models import User
 from tests.conftest import TEST_PASSWORD, get_csrf
@@ -109,3 +110,12 @@ def test_password_is_stored_hashed(app, factory):
     with app.app_context():
         stored = db.session.scalar(sa.select(User.password_hash).where(User.id == user.id))
     assert stored and TEST_PASSWORD not in stored
+
+
+def test_repeated_login_attempts_are_rate_limited(app_config, factory):
+    limited = create_app({**app_config, "RATELIMIT_ENABLED": True})
+    client = limited.test_client()
+    user = factory.user(password=TEST_PASSWORD)
+    codes = [post_login(client, user.username, "wrong-password").status_code for _ in range(11)]
+    assert codes[:10] == [401] * 10 and codes[10] == 429
+    assert "Too many requests" in post_login(client, user.username).get_data(as_text=True)
