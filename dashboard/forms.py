@@ -1,8 +1,8 @@
 """WTForms forms (Flask-WTF adds the CSRF token to each)."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
 
 
 class LoginForm(FlaskForm):
@@ -24,3 +24,42 @@ class LoginForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """An empty form: just the CSRF token, for buttons such as 'Log out'."""
+
+
+# --- Dashboard pages: users, reports (Dashboard-pages helper) ---
+
+STAFF_ROLE_CHOICES = [("support", "Support"), ("moderator", "Moderator"), ("admin", "Admin")]
+ROLE_CHOICES = [("user", "User"), *STAFF_ROLE_CHOICES]
+
+
+class ReasonForm(FlaskForm):
+    """A destructive action on one target: asks why (the reason goes to the audit log)."""
+
+    reason = StringField("Reason", validators=[DataRequired(), Length(max=1000)])
+
+
+class RoleForm(FlaskForm):
+    """An admin gives a user another role."""
+
+    role = SelectField("Role", choices=ROLE_CHOICES)
+    reason = StringField("Reason (optional)", validators=[Optional(), Length(max=1000)])
+
+
+class StaffAccountForm(FlaskForm):
+    """An admin creates a staff account with a local password."""
+
+    username = StringField("Username", validators=[DataRequired(), Length(max=64)])
+    email = StringField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired(), Length(min=8, max=512)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    role = SelectField("Role", choices=STAFF_ROLE_CHOICES)
+
+
+class ResolveReportForm(FlaskForm):
+    """Resolve a report: dismiss it, or hide the reported message."""
+
+    action = SelectField("Resolution", choices=[("dismiss", "Dismiss"), ("hide", "Hide message")])
+    note = StringField("Reason", validators=[DataRequired(), Length(max=1000)])
