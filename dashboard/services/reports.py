@@ -14,7 +14,7 @@ from .errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
 from .users_admin import Page
 
 PAGE_SIZE = 50
-NOTE_MAX = 1000
+NOTE_MAX = 500  # a hide reason is stored in messages.hidden_reason (500)
 ACTIONS = ("dismiss", "hide")
 
 
