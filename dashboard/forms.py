@@ -28,8 +28,9 @@ class ConfirmForm(FlaskForm):
 
 # --- Dashboard pages: users, reports (Dashboard-pages helper) ---
 
-STAFF_ROLE_CHOICES = [("support", "Support"), ("moderator", "Moderator"), ("admin", "Admin")]
-ROLE_CHOICES = [("user", "User"), *STAFF_ROLE_CHOICES]
+# Plain strings: WTForms 3.3 deprecates (value, label) tuples; roles read fine as they are.
+STAFF_ROLE_CHOICES = ["support", "moderator", "admin"]
+ROLE_CHOICES = ["user", *STAFF_ROLE_CHOICES]
 
 
 class ReasonForm(FlaskForm):
@@ -61,5 +62,5 @@ class StaffAccountForm(FlaskForm):
 class ResolveReportForm(FlaskForm):
     """Resolve a report: dismiss it, or hide the reported message."""
 
-    action = SelectField("Resolution", choices=[("dismiss", "Dismiss"), ("hide", "Hide message")])
+    action = SelectField("Resolution", choices=["dismiss", "hide"])
     note = StringField("Reason", validators=[DataRequired(), Length(max=1000)])

@@ -62,8 +62,9 @@ def _parse_time(value: str, name: str, *, end: bool) -> datetime | None:
     return parsed
 
 
-def entries(filters: AuditFilters, cursor: str | None = None, limit: int = PAGE_SIZE) -> Page:
+def entries(filters: AuditFilters, cursor: str | None = None, limit: int | None = None) -> Page:
     """Audit rows matching `filters`, newest first, one keyset page, with actors loaded."""
+    limit = limit or PAGE_SIZE
     q = sa.select(AuditLog).options(joinedload(AuditLog.actor))
     if filters.actor.strip():
         name = filters.actor.strip().lower()

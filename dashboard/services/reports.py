@@ -18,8 +18,9 @@ NOTE_MAX = 500  # a hide reason is stored in messages.hidden_reason (500)
 ACTIONS = ("dismiss", "hide")
 
 
-def open_reports(cursor: str | None = None, limit: int = PAGE_SIZE) -> Page:
+def open_reports(cursor: str | None = None, limit: int | None = None) -> Page:
     """Open reports, oldest first (the queue order), with message, author and reporter loaded."""
+    limit = limit or PAGE_SIZE
     q = (
         sa.select(Report)
         .where(Report.state == "open")

@@ -54,8 +54,9 @@ def _split_cursor(cursor: str | None) -> tuple[str, str] | None:
     return key, last_id
 
 
-def list_users(filters: UserFilters, cursor: str | None = None, limit: int = PAGE_SIZE) -> Page:
+def list_users(filters: UserFilters, cursor: str | None = None, limit: int | None = None) -> Page:
     """Users matching `filters`, by username (case-insensitive), one keyset page."""
+    limit = limit or PAGE_SIZE
     if filters.role and filters.role not in ROLES:
         raise BadRequest("Unknown role.")
     name_key = sa.func.lower(User.username)
@@ -97,8 +98,9 @@ def list_users(filters: UserFilters, cursor: str | None = None, limit: int = PAG
     return Page(rows, nxt)
 
 
-def recently_seen(cursor: str | None = None, limit: int = PAGE_SIZE) -> Page:
+def recently_seen(cursor: str | None = None, limit: int | None = None) -> Page:
     """Users by when they were last seen, newest first, one keyset page."""
+    limit = limit or PAGE_SIZE
     q = sa.select(User).where(User.last_seen_at.is_not(None))
     after = _split_cursor(cursor)
     if after:
