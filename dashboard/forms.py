@@ -53,7 +53,7 @@ class StaffAccountForm(FlaskForm):
     email = StringField("Email", validators=[DataRequired(), Length(max=254)])
     password = PasswordField(
         "Password",
-        validators=[DataRequired(), Length(min=8, max=512)],
+        validators=[DataRequired(), Length(min=8, max=512, message="8 to 512 characters.")],
         render_kw={"autocomplete": "new-password"},
     )
     role = SelectField("Role", choices=STAFF_ROLE_CHOICES)
