@@ -138,7 +138,7 @@ def _nice_top(peak: int) -> int:
     return 10 * magnitude  # pragma: no cover - unreachable
 
 
-def chart(counts: list[DayCount], *, width: int = 720, height: int = 220) -> Chart:
+def chart(counts: list[DayCount], *, width: int = 960, height: int = 230) -> Chart:
     """Lay out one bar per day; the tallest bar reaches a round top value."""
     plot_left, plot_right, plot_top, plot_bottom = 48, width - 8, 12, height - 28
     top = _nice_top(max((c.count for c in counts), default=0))
@@ -158,7 +158,8 @@ def chart(counts: list[DayCount], *, width: int = 720, height: int = 220) -> Cha
                 count=c.count,
             )
         )
-    ticks = [(round(plot_bottom - span * f, 2), int(top * f)) for f in (0, 0.5, 1)]
+    values = (0, top // 2, top) if top % 2 == 0 else (0, top)
+    ticks = [(round(plot_bottom - span * v / top, 2), v) for v in values]
     return Chart(
         width=width,
         height=height,
