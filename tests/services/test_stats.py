@@ -60,3 +60,34 @@ def test_chart_layout():
     xs = [b.x for b in chart.bars]
     assert xs == sorted(xs) and all(b.x + b.width <= chart.width for b in chart.bars)
     assert stats.chart([stats.DayCount(date(2026, 3, 1), 0)] * 30).top == 1
+
+
+def test_counts_are_shared_for_a_few_seconds_but_presence_is_live(app, factory, monkeypatch):
+    from dashboard.services import presence
+
+    u = factory.user()
+    factory.thread(u)
+    with app.test_request_context():
+        assert stats.overview_counts()["active_threads"] == 1
+    factory.thread(u)
+    presence.connect(u.id, "sid")
+    try:
+        with app.test_request_context():
+            counts = stats.overview_counts()
+        assert counts["active_threads"] == 1  # within COUNTS_TTL: the shared figures
+        assert counts["online_now"] == 1  # presence is never cached
+        monkeypatch.setattr(stats, "COUNTS_TTL", -1.0)
+        with app.test_request_context():
+            assert stats.overview_counts()["active_threads"] == 2
+    finally:
+        presence.reset()
+
+
+def test_today_count_given_skips_counting_today(app, factory):
+    u = factory.user()
+    t = factory.thread(u, at=datetime(2026, 1, 1))
+    factory.message(t, u, "x", at=datetime(2026, 3, 9, 12))
+    factory.message(t, u, "x", at=datetime(2026, 3, 10, 12))
+    with app.test_request_context():
+        days = stats.messages_per_day(now=datetime(2026, 3, 10, 15), today_count=7)
+    assert days[-1].count == 7 and days[-2].count == 1

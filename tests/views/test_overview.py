@@ -8,13 +8,14 @@ from datetime import timedelta
 import pytest
 
 from dashboard.models import utcnow
-from dashboard.services import presence
+from dashboard.services import presence, stats
 
 from .pages_support import HTMX
 
 
 @pytest.fixture(autouse=True)
-def _no_presence():
+def _no_presence(monkeypatch):
+    monkeypatch.setattr(stats, "COUNTS_TTL", -1.0)  # every request counts afresh here
     presence.reset()
     yield
     presence.reset()

@@ -31,7 +31,7 @@ def with_toast(body: str | Response, message: str, status: int = 200) -> Respons
 def overview() -> ResponseReturnValue:
     """Counts of threads, messages, reports and people online, and the messages chart."""
     counts = stats.overview_counts()
-    chart = stats.chart(stats.messages_per_day())
+    chart = stats.chart(stats.messages_per_day(today_count=counts["messages_today"]))
     return render_template("dashboard/overview.html", counts=counts, chart=chart)
 
 
