@@ -26,6 +26,10 @@
       updateCount();
     } else if (t.classList && t.classList.contains("row-check")) {
       updateCount();
+    } else if (t.id === "f-state") {
+      // Looking at archived threads, the likely bulk action is to unarchive them.
+      var action = document.getElementById("bulk-action");
+      if (action) action.value = t.value === "archived" ? "unarchive" : "archive";
     }
   });
 

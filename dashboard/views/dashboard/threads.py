@@ -199,7 +199,6 @@ def threads_bulk() -> ResponseReturnValue:
 # -- one thread -------------------------------------------------------------------------------
 
 _URL_OK = ("http", "https")
-_MENTION = re.compile(r"@([\w.\-]+)")
 
 
 def safe_url(url: str | None) -> str | None:
@@ -215,22 +214,25 @@ def safe_url(url: str | None) -> str | None:
 
 
 def _segments(msg: Message, page: MessagePage) -> list[tuple[str, bool]]:
-    """The content split into (text, is_mention) parts; mentions of real mentioned users only."""
-    names = {
-        page.users[uid].username.lower()
-        for uid in page.mentions.get(msg.id, [])
-        if uid in page.users
-    }
+    """The content split into (text, is_mention) parts; `@name` of mentioned users only.
+
+    Usernames may hold any characters, so each mentioned name is matched literally.
+    """
+    names = sorted(
+        {page.users[uid].username for uid in page.mentions.get(msg.id, []) if uid in page.users},
+        key=len,
+        reverse=True,
+    )
     text = msg.content or ""
     if not names:
         return [(text, False)]
+    pattern = re.compile("@(?:" + "|".join(re.escape(n) for n in names) + r")(?!\w)", re.IGNORECASE)
     out: list[tuple[str, bool]] = []
     pos = 0
-    for m in _MENTION.finditer(text):
-        if m.group(1).lower() in names:
-            out.append((text[pos : m.start()], False))
-            out.append((m.group(0), True))
-            pos = m.end()
+    for m in pattern.finditer(text):
+        out.append((text[pos : m.start()], False))
+        out.append((m.group(0), True))
+        pos = m.end()
     out.append((text[pos:], False))
     return [s for s in out if s[0]]
 
