@@ -54,6 +54,18 @@
     updateCount();
   });
 
+  // Keep pushed filter URLs short: leave out empty filters and the defaults.
+  document.addEventListener("htmx:configRequest", function (evt) {
+    if (evt.detail.elt.id !== "filters" || evt.detail.verb !== "get") return;
+    var params = evt.detail.parameters;
+    var defaults = { state: "active", sort: "activity" };
+    ["state", "q", "participant", "creator", "created_from", "created_to", "active_from",
+     "active_to", "sort"].forEach(function (name) {
+      var value = params[name];
+      if (value === "" || value === undefined || value === defaults[name]) delete params[name];
+    });
+  });
+
   // Show the inline error fragments htmx would otherwise drop (422 = a form error).
   document.addEventListener("htmx:beforeSwap", function (evt) {
     var status = evt.detail.xhr && evt.detail.xhr.status;

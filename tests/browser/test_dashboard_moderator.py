@@ -88,6 +88,7 @@ def test_moderator_archives_hides_and_sees_the_audit(app, live_server, page, see
     page.get_by_label("Title contains").fill("invoice")
     page.get_by_role("button", name="Apply filters").click()
     page.wait_for_url(re.compile(r".*q=invoice.*"))
+    assert page.url == f"{base}/dashboard/threads?q=invoice"  # no empty filters in the URL
     page.wait_for_function("document.querySelectorAll('#thread-rows tr[id^=t-]').length === 4")
 
     # Select three, give a reason, review, confirm.

@@ -349,3 +349,20 @@ def test_query_count_does_not_grow_with_page_size(
         counts[size] = len(stmts)
     print(f"query count {what}: {counts}")
     assert counts[5] == counts[50]
+
+
+def test_filter_dates_are_utc_days():
+    filters, errors, _ = threads_view.parse_filters(
+        {
+            "created_from": "2026-11-01",
+            "created_to": "2026-11-03",
+            "active_from": "2026-11-26T10:00:00+02:00",
+            "state": "all",
+        }
+    )
+    assert errors == {}
+    assert filters.created_from == datetime(2026, 11, 1)
+    assert filters.created_to == datetime(2026, 11, 4)  # the "to" day is included
+    assert filters.active_from == datetime(2026, 11, 26, 8, 0)
+    _, errors, _ = threads_view.parse_filters({"active_to": "26/11/2026", "sort": "x"})
+    assert set(errors) == {"active_to", "sort"}

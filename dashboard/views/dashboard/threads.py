@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -53,11 +53,8 @@ def _parse_day(value: str, *, end: bool) -> datetime:
         day = datetime.strptime(value, "%Y-%m-%d")
         return day + timedelta(days=1) if end else day
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return (
-        parsed.replace(tzinfo=None)
-        if parsed.tzinfo is None
-        else parsed.astimezone().replace(tzinfo=None)
-    )
+    # The database holds naive UTC.
+    return parsed if parsed.tzinfo is None else parsed.astimezone(UTC).replace(tzinfo=None)
 
 
 def parse_filters(
