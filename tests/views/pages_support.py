@@ -120,3 +120,20 @@ class World:
                 return url(thread_id=self.thread().id), {"format": "json"}
             case _:
                 return url(), {}
+
+
+def count_queries(app: Flask, fn: Any) -> tuple[int, Any]:
+    """(number of SQL statements run by fn(), its result)."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        result = fn()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    return len(statements), result

@@ -117,3 +117,19 @@ def test_htmx_filter_returns_just_the_results(client, login_as):
     body = resp.get_data(as_text=True)
     assert "<html" not in body and body.lstrip().startswith('<div id="audit-results"')
     assert "No audit entries match these filters." in body
+
+
+def test_audit_queries_do_not_grow_with_the_page(app, client, factory, login_as, monkeypatch):
+    from .pages_support import count_queries
+
+    login_as("moderator")
+    for n in range(10):
+        actor = factory.user(role="moderator")
+        add_entry(app, actor, "user.role", "user", f"u{n}", datetime(2026, 1, 1, n), f"r-{n}")
+    counts = {}
+    for size in (2, 10):
+        monkeypatch.setattr(audit_log, "PAGE_SIZE", size)
+        n, resp = count_queries(app, lambda: client.get("/dashboard/audit"))
+        assert len(reasons(resp.get_data(as_text=True))) == size
+        counts[size] = n
+    assert counts[2] == counts[10], counts

@@ -111,3 +111,23 @@ def test_resolve_needs_a_reason_and_a_known_action(app, client, factory, login_a
 def test_empty_queue_says_so(client, login_as):
     login_as("support")
     assert "No open reports." in client.get("/dashboard/reports").get_data(as_text=True)
+
+
+def test_queue_queries_do_not_grow_with_the_page(app, client, factory, login_as, monkeypatch):
+    from dashboard.services import reports as reports_service
+
+    from .pages_support import count_queries
+
+    login_as("moderator")
+    author, reporter = factory.user(), factory.user()
+    t = factory.thread(author, [reporter])
+    for n in range(12):
+        factory.report(factory.message(t, factory.user(), f"m{n}"), factory.user(), f"r{n}")
+    counts = {}
+    for size in (2, 12):
+        monkeypatch.setattr(reports_service, "PAGE_SIZE", size)
+        n, resp = count_queries(app, lambda: client.get("/dashboard/reports"))
+        assert resp.status_code == 200
+        assert resp.get_data(as_text=True).count('class="resolve-form"') == size
+        counts[size] = n
+    assert counts[2] == counts[12], counts

@@ -256,3 +256,25 @@ def test_admin_creates_a_staff_account(app, client, login_as):
     )
     assert short.status_code == 422 and "8 to 512 characters." in short.get_data(as_text=True)
     assert len(audit_rows(app, action="user.create")) == 1
+
+
+def test_users_and_presence_queries_do_not_grow_with_the_page(
+    app, client, factory, login_as, monkeypatch
+):
+    from dashboard.models import utcnow
+
+    from .pages_support import count_queries
+
+    login_as("support")
+    for n in range(10):
+        u = factory.user(username=f"q{n:02d}", last_seen_at=utcnow())
+        presence.connect(u.id, f"s{n}")
+    counts = {}
+    for size in (2, 10):
+        monkeypatch.setattr(users_admin, "PAGE_SIZE", size)
+        n1, r1 = count_queries(app, lambda: client.get("/dashboard/users?q=q"))
+        n2, r2 = count_queries(app, lambda: client.get("/dashboard/presence"))
+        assert len(usernames(r1.get_data(as_text=True))) == size
+        assert len(usernames(r2.get_data(as_text=True))) == 10 + size  # all online, a page seen
+        counts[size] = (n1, n2)
+    assert counts[2] == counts[10], counts
