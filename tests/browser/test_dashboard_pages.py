@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from dashboard.models import utcnow
+from dashboard.services import presence
 from tests.conftest import TEST_PASSWORD, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
@@ -24,6 +25,8 @@ def data(factory):  # type: ignore[no-untyped-def]
     mod = factory.user(role="moderator", username="mo", password=TEST_PASSWORD)
     evil = factory.user(username=XSS_USER, first_name=XSS_TITLE)
     alice = factory.user(username="alice", first_name="Alice", last_name="Anders")
+    factory.user(username="bob", last_seen_at=utcnow() - timedelta(minutes=7))
+    factory.user(username="cleo", last_seen_at=utcnow() - timedelta(hours=5))
     now = utcnow()
     thread = factory.thread(evil, [alice], title=XSS_TITLE, at=now - timedelta(days=20))
     for days in range(20, -1, -1):
@@ -79,7 +82,7 @@ def test_support_and_moderator_use_the_dashboard(page, live_server, data):
 
     page.goto(f"{base}/dashboard/presence")
     assert page.get_by_role("heading", name="Online now").is_visible()
-    screenshot(page, "presence")
+    assert page.locator("#presence-live tbody tr").first.inner_text().startswith("bob")
 
     page.goto(f"{base}/dashboard/reports")
     assert page.get_by_text(XSS_CONTENT).is_visible()
@@ -129,3 +132,36 @@ def test_support_and_moderator_use_the_dashboard(page, live_server, data):
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip-link"
     assert errors == [], errors
+
+
+def test_pages_refresh_on_live_events(page, live_server, data, factory):
+    """live.js turns /live events into live:* events on <body>; the partials re-fetch on them."""
+    base = live_server.url
+    presence.reset()
+    try:
+        log_in(page, base, "mo")
+        assert page.locator("[data-count=online_now]").inner_text() == "0"
+        presence.connect(data["alice"].id, "sid-a")
+        presence.connect(data["evil"].id, "sid-e")
+        page.evaluate("document.body.dispatchEvent(new CustomEvent('live:presence'))")
+        page.wait_for_function(
+            "document.querySelector('[data-count=online_now]').textContent === '2'"
+        )
+
+        page.goto(f"{base}/dashboard/presence")
+        assert page.locator("#presence-live .chips li").count() == 2
+        screenshot(page, "presence")
+        presence.disconnect(data["evil"].id, "sid-e")
+        page.evaluate("document.body.dispatchEvent(new CustomEvent('live:presence'))")
+        page.wait_for_function("document.querySelectorAll('#presence-live .chips li').length === 1")
+        assert page.locator("#presence-live .chips").inner_text().strip() == "alice"
+
+        page.goto(f"{base}/dashboard/reports")
+        assert page.locator("#report-rows tr").count() == 2
+        msg = factory.message(data["thread"], data["alice"], "fresh trouble")
+        factory.report(msg, data["evil"], "newly reported")
+        page.evaluate("document.body.dispatchEvent(new CustomEvent('live:report'))")
+        page.locator("#report-rows tr", has_text="fresh trouble").wait_for()
+        assert page.locator("#report-rows tr").count() == 3
+    finally:
+        presence.reset()
