@@ -366,3 +366,24 @@ def test_filter_dates_are_utc_days():
     assert filters.active_from == datetime(2026, 11, 26, 8, 0)
     _, errors, _ = threads_view.parse_filters({"active_to": "26/11/2026", "sort": "x"})
     assert set(errors) == {"active_to", "sort"}
+
+
+def test_participants_partial_shows_presence(client, login_as, factory):
+    from dashboard.services import presence
+
+    login_as("support")
+    on = factory.user(username="online_olga")
+    off = factory.user(username="offline_otto")
+    t = factory.thread(on, [off])
+    presence.connect(on.id, "test-sid")
+    try:
+        resp = client.get(f"/dashboard/threads/{t.id}?part=participants", headers=HX)
+    finally:
+        presence.disconnect(on.id, "test-sid")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert html.strip().startswith('<ul id="thread-participants"')
+    olga = html[html.index("online_olga") - 200 : html.index("online_olga")]
+    otto = html[html.index("offline_otto") - 200 : html.index("offline_otto")]
+    assert "presence-dot is-online" in olga and "presence-dot is-offline" in otto
+    assert 'hx-trigger="live:presence from:body"' in html
