@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
 
 from dashboard.extensions import db
-from dashboard.models import AuditLog, Thread, User
+from dashboard.models import AuditLog, Participant, Thread, User, new_id
 from dashboard.services import threads_admin
 from dashboard.services.errors import NotFound, ValidationFailed
 from dashboard.services.threads_admin import ThreadFilters
@@ -111,9 +112,31 @@ def test_malformed_cursor_is_a_validation_error(app):
 def test_bulk_archive_is_one_update_and_one_insert(app, factory):
     mod = factory.user(role="moderator")
     user = factory.user()
-    threads = [factory.thread(user, title=f"T{i}") for i in range(40)]
     already = factory.thread(user, title="old", is_archived=True)
-    ids = [t.id for t in threads] + [already.id]
+    with app.app_context():
+        # 500 threads (with a participant each) in two bulk inserts.
+        fresh = [new_id(T0 + timedelta(seconds=i)) for i in range(500)]
+        db.session.execute(
+            sa.insert(Thread),
+            [
+                {
+                    "id": tid,
+                    "title": f"T{i}",
+                    "creator_id": user.id,
+                    "created_at": T0,
+                    "updated_at": T0,
+                    "last_activity_at": T0 + timedelta(seconds=i),
+                    "meta": {},
+                }
+                for i, tid in enumerate(fresh)
+            ],
+        )
+        db.session.execute(
+            sa.insert(Participant), [{"thread_id": tid, "user_id": user.id} for tid in fresh]
+        )
+        db.session.commit()
+    threads = [SimpleNamespace(id=tid) for tid in fresh]
+    ids = [*fresh, already.id]
     statements: list[str] = []
     with app.app_context():
         actor = db.session.get(User, mod.id)
@@ -137,7 +160,7 @@ def test_bulk_archive_is_one_update_and_one_insert(app, factory):
             ("thread.archive", mod.id, "spam wave", "thread")
         }
         archived = threads_admin.list_threads(ThreadFilters(state="archived"), limit=100)
-        assert len(archived.rows) == 41
+        assert len(archived.rows) == 100 and archived.next_cursor
         assert threads_admin.list_threads(ThreadFilters()).rows == []
         # Unarchive a few: only those, audited as such.
         back = threads_admin.set_archived(actor, ids[:3], False, "mistake")
