@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from dashboard.models import utcnow
 from dashboard.services import presence
@@ -69,7 +70,7 @@ def test_support_and_moderator_use_the_dashboard(page, live_server, data):
     assert page.get_by_role("link", name=XSS_USER).count() == 1  # shown as text
     page.get_by_label("Name, username or email").fill("alic")
     page.wait_for_url(re.compile(r"/dashboard/users\?.*q=alic"))  # filters pushed to the URL
-    page.wait_for_function("document.querySelectorAll('#user-rows tr').length === 1")
+    expect(page.locator("#user-rows tr")).to_have_count(1)
     assert page.locator("#user-rows").inner_text().startswith("alice")
     screenshot(page, "users")
 
@@ -114,9 +115,18 @@ def test_support_and_moderator_use_the_dashboard(page, live_server, data):
     page.get_by_label("Action").select_option("report.action")
     page.get_by_role("button", name="Filter").click()
     page.wait_for_url(re.compile(r"action=report.action"))
-    page.wait_for_function(
-        "[...document.querySelectorAll('td code')].every(c => c.textContent === 'report.action')"
-    )
+    expect(page.locator("td code", has_text="message.hide")).to_have_count(0)
+    expect(page.locator("td code", has_text="report.action")).to_have_count(1)
+
+    # --- moderator deactivates alice from her page: reason, confirm dialog, toast, audited ----
+    page.goto(f"{base}/dashboard/users/{data['alice'].id}")
+    page.get_by_label("Reason for deactivating").fill("too many complaints")
+    page.get_by_role("button", name="Deactivate alice").click()
+    page.locator("#confirm-dialog").get_by_role("button", name="Confirm").click()
+    page.locator(".toast", has_text="alice was deactivated").wait_for()
+    assert page.get_by_role("button", name="Reactivate alice").is_visible()
+    expect(page.locator("#user-badges")).to_contain_text("deactivated")  # the header, too
+    screenshot(page, "user-moderator")
 
     # --- 390 px wide: nav wraps, tables scroll inside their box, the page does not ----------
     page.set_viewport_size({"width": 390, "height": 844})
@@ -144,16 +154,14 @@ def test_pages_refresh_on_live_events(page, live_server, data, factory):
         presence.connect(data["alice"].id, "sid-a")
         presence.connect(data["evil"].id, "sid-e")
         page.evaluate("document.body.dispatchEvent(new CustomEvent('live:presence'))")
-        page.wait_for_function(
-            "document.querySelector('[data-count=online_now]').textContent === '2'"
-        )
+        expect(page.locator("[data-count=online_now]")).to_have_text("2")
 
         page.goto(f"{base}/dashboard/presence")
         assert page.locator("#presence-live .chips li").count() == 2
         screenshot(page, "presence")
         presence.disconnect(data["evil"].id, "sid-e")
         page.evaluate("document.body.dispatchEvent(new CustomEvent('live:presence'))")
-        page.wait_for_function("document.querySelectorAll('#presence-live .chips li').length === 1")
+        expect(page.locator("#presence-live .chips li")).to_have_count(1)
         assert page.locator("#presence-live .chips").inner_text().strip() == "alice"
 
         page.goto(f"{base}/dashboard/reports")

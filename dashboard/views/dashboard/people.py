@@ -144,7 +144,7 @@ def _account_action(user_id: str, action: str) -> ResponseReturnValue:
         if not is_htmx():
             flash(text, "success")
             return redirect(url_for("dashboard.user_detail", user_id=user_id), 303)
-        body = _admin_panel(user_id)
+        body = _admin_panel(user_id, oob=True)  # the header badges change too
         return with_toast(body, text)
     if is_htmx():
         return _admin_panel(
