@@ -2,7 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length
 
 
 class LoginForm(FlaskForm):
@@ -43,7 +43,7 @@ class RoleForm(FlaskForm):
     """An admin gives a user another role."""
 
     role = SelectField("Role", choices=ROLE_CHOICES)
-    reason = StringField("Reason (optional)", validators=[Optional(), Length(max=1000)])
+    reason = StringField("Reason", validators=[DataRequired(), Length(max=1000)])
 
 
 class StaffAccountForm(FlaskForm):

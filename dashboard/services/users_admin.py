@@ -216,14 +216,14 @@ def set_active(actor: User, user_id: str, active: bool, reason: str | None) -> U
     return user
 
 
-def change_role(actor: User, user_id: str, role: str, reason: str | None = None) -> User:
+def change_role(actor: User, user_id: str, role: str, reason: str | None) -> User:
     """Give a user another role (admins only); their sessions end so the new role applies."""
     if not actor.has_role("admin"):
         raise Forbidden("Only admins can change roles.")
     if role not in ROLES:
         raise ValidationFailed("Unknown role.", {"fields": {"role": f"one of {', '.join(ROLES)}"}})
-    reason = _clean_reason(reason, required=False)
     user = _target(actor, user_id, "change the role of")
+    reason = _clean_reason(reason, required=True)
     if user.role == role:
         return user
     old = user.role

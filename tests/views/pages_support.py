@@ -104,7 +104,7 @@ class World:
             case "dashboard.user_reactivate":
                 return url(user_id=self.factory.user(is_active=False).id), reason
             case "dashboard.user_role":
-                return url(user_id=self.factory.user().id), {"role": "support"}
+                return url(user_id=self.factory.user().id), {"role": "support", **reason}
             case "dashboard.threads_bulk":
                 ids = [self.thread().id, self.thread().id]
                 return url(), {"action": "archive", "ids": ids, "confirm": "1", **reason}

@@ -224,7 +224,14 @@ def test_admin_changes_a_role_which_ends_their_sessions(app, client, factory, lo
         headers=HTMX,
     )
     assert bad.status_code == 422 and "Unknown role." in bad.get_data(as_text=True)
+    no_reason = client.post(
+        f"/dashboard/users/{target.id}/role",
+        data={"role": "admin", "reason": "", "csrf_token": csrf_token(client)},
+        headers=HTMX,
+    )
+    assert no_reason.status_code == 422 and "Give a reason." in no_reason.get_data(as_text=True)
     assert load_user(app, target.id).role == "moderator"
+    assert len(audit_rows(app, action="user.role")) == 1
 
 
 def test_admin_creates_a_staff_account(app, client, login_as):
