@@ -89,3 +89,13 @@ def test_hostile_text_is_escaped_on_every_page(app, client, factory, login_as):
             assert path in seen_escaped, path
     finally:
         presence.reset()
+
+
+def test_htmx_history_restore_gets_the_whole_page(client, login_as):
+    login_as("support")
+    for path in ("/dashboard/users?q=x", "/dashboard/presence", "/dashboard/reports"):
+        resp = client.get(
+            path,
+            headers={**HTMX, "HX-History-Restore-Request": "true", "HX-Target": "user-results"},
+        )
+        assert resp.status_code == 200 and "<html" in resp.get_data(as_text=True), path

@@ -15,8 +15,11 @@ from .blueprint import bp
 
 
 def is_htmx() -> bool:
-    """True for a request htmx made (it swaps a partial, never a whole page)."""
-    return request.headers.get("HX-Request") == "true"
+    """True for a request htmx made to swap a partial (a history restore wants the whole page)."""
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
 
 
 def with_toast(body: str | Response, message: str, status: int = 200) -> Response:
