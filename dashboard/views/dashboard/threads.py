@@ -250,6 +250,10 @@ def _message_context(page: MessagePage) -> dict[str, Any]:
         "segments": {m.id: _segments(m, page) for m in page.messages},
         "safe_url": safe_url,
         "can_moderate": _can_moderate(),
+        # Built once per page: links to messages append ?around=<id> to it.
+        "thread_url": url_for("dashboard.thread_detail", thread_id=page.messages[0].thread_id)
+        if page.messages
+        else None,
     }
 
 
