@@ -85,7 +85,9 @@
     if (!xhr || xhr.status < 400) return;
     var err = document.querySelector("form .form-error[role=alert], .error-fragment[role=alert]");
     if (!err) return;
-    var field = err.id && document.querySelector("[aria-describedby~='" + err.id + "']");
+    var form = err.closest("form");
+    var field = (err.id && document.querySelector("[aria-describedby~='" + err.id + "']")) ||
+      (form && form.querySelector("[aria-invalid=true]"));
     var target = field || err;
     if (!field) target.setAttribute("tabindex", "-1");
     target.focus();

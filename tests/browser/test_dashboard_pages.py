@@ -173,3 +173,30 @@ def test_pages_refresh_on_live_events(page, live_server, data, factory):
         assert page.locator("#report-rows tr").count() == 3
     finally:
         presence.reset()
+
+
+def test_admin_sees_inline_errors_then_creates_a_staff_account(page, live_server, factory):
+    """A 422 answer is swapped in place (htmx responseHandling), keyboard focus goes to it."""
+    base = live_server.url
+    factory.user(role="admin", username="ada", password=TEST_PASSWORD)
+    factory.user(username="taken")
+    log_in(page, base, "ada")
+    page.goto(f"{base}/dashboard/users")
+    page.get_by_text("Add a staff account").click()
+    form = page.locator("#user-create")
+    form.get_by_label("Username", exact=True).fill("taken")
+    form.get_by_label("Email").fill("new@example.test")
+    form.get_by_label("Password").fill("long enough password")
+    form.get_by_label("Role").select_option("moderator")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.locator("#user-create [role=alert]")).to_have_text(
+        "That username is already taken."
+    )
+    expect(page.locator("#new-username")).to_be_focused()  # keyboard users land on the field
+    form = page.locator("#user-create")  # swapped in: find it again
+    form.get_by_label("Username", exact=True).fill("newmod")
+    form.get_by_label("Password").fill("long enough password")
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(re.compile(r"/dashboard/users/[0-9a-f-]+$"))
+    assert page.get_by_role("heading", name="newmod").is_visible()
+    expect(page.locator("#user-badges")).to_contain_text("moderator")
