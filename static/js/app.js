@@ -62,6 +62,13 @@
   // htmx requests: hold them until the dialog is confirmed.
   document.addEventListener("htmx:confirm", function (evt) {
     var elt = evt.detail.elt;
+    // A live refresh must not wipe a form someone is filling in (the next event catches up).
+    var active = document.activeElement;
+    if (elt && elt.hasAttribute && elt.hasAttribute("data-keep-while-editing") && active &&
+        elt.contains(active) && active.matches("input, select, textarea")) {
+      evt.preventDefault();
+      return;
+    }
     var text = elt && elt.getAttribute && elt.getAttribute("data-confirm");
     if (!text) return;
     evt.preventDefault();

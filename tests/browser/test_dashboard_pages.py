@@ -171,6 +171,14 @@ def test_pages_refresh_on_live_events(page, live_server, data, factory):
         page.evaluate("document.body.dispatchEvent(new CustomEvent('live:report'))")
         page.locator("#report-rows tr", has_text="fresh trouble").wait_for()
         assert page.locator("#report-rows tr").count() == 3
+        # while a moderator types a reason, a live refresh leaves the queue alone
+        note = page.locator("#report-rows tr", has_text="fresh trouble").get_by_label("Reason")
+        note.fill("half-typed")
+        factory.report(factory.message(data["thread"], data["alice"], "later"), data["evil"], "x")
+        page.evaluate("document.body.dispatchEvent(new CustomEvent('live:report'))")
+        page.wait_for_timeout(500)
+        assert note.input_value() == "half-typed"
+        assert page.locator("#report-rows tr").count() == 3
     finally:
         presence.reset()
 
