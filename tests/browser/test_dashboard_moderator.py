@@ -76,6 +76,11 @@ def _rows(page):
 
 def test_moderator_archives_hides_and_sees_the_audit(app, live_server, page, seeded):
     base = live_server.url
+    csp_errors: list[str] = []
+    page.on(
+        "console",
+        lambda msg: csp_errors.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
     _login(page, base, "mod_mia")
     page.goto(f"{base}/dashboard/threads")
     assert _rows(page).count() == 7
@@ -149,6 +154,7 @@ def test_moderator_archives_hides_and_sees_the_audit(app, live_server, page, see
     page.locator("tr", has_text=rude.id).filter(has_text="message.hide").wait_for()
     assert page.locator("tr", has_text="duplicate invoices").count() == 3
     screenshot(page, "audit-after-moderation")
+    assert csp_errors == []  # no inline script or style was refused
 
 
 def test_support_sees_pages_without_controls_and_cannot_forge(app, live_server, page, seeded):
