@@ -140,8 +140,11 @@ def list_threads(
     if filters.active_to:
         stmt = stmt.where(Thread.last_activity_at < filters.active_to)
     if filters.q and filters.q.strip():
-        pattern = f"%{_escape_like(filters.q.strip().lower())}%"
-        stmt = stmt.where(sa.func.lower(Thread.title).like(pattern, escape="\\"))
+        # ILIKE on the bare column: PostgreSQL's statistics on `title` then estimate how common
+        # the text is, so a common word walks the ordered index and stops after one page
+        # (lower(title) LIKE … has no statistics and always sorts the whole table).
+        pattern = f"%{_escape_like(filters.q.strip())}%"
+        stmt = stmt.where(Thread.title.ilike(pattern, escape="\\"))
     if cursor:
         at, after_id = decode_cursor(cursor)
         stmt = stmt.where(sa.tuple_(key, Thread.id) < sa.tuple_(sa.literal(at, key.type), after_id))
