@@ -1,7 +1,7 @@
 """WTForms forms (Flask-WTF adds the CSRF token to each)."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, StringField
+from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 
@@ -24,3 +24,43 @@ class LoginForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """An empty form: just the CSRF token, for buttons such as 'Log out'."""
+
+
+# --- Dashboard pages: users, reports (Dashboard-pages helper) ---
+
+# Plain strings: WTForms 3.3 deprecates (value, label) tuples; roles read fine as they are.
+STAFF_ROLE_CHOICES = ["support", "moderator", "admin"]
+ROLE_CHOICES = ["user", *STAFF_ROLE_CHOICES]
+
+
+class ReasonForm(FlaskForm):
+    """A destructive action on one target: asks why (the reason goes to the audit log)."""
+
+    reason = StringField("Reason", validators=[DataRequired(), Length(max=1000)])
+
+
+class RoleForm(FlaskForm):
+    """An admin gives a user another role."""
+
+    role = SelectField("Role", choices=ROLE_CHOICES)
+    reason = StringField("Reason", validators=[DataRequired(), Length(max=1000)])
+
+
+class StaffAccountForm(FlaskForm):
+    """An admin creates a staff account with a local password."""
+
+    username = StringField("Username", validators=[DataRequired(), Length(max=64)])
+    email = StringField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired(), Length(min=8, max=512, message="8 to 512 characters.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+    role = SelectField("Role", choices=STAFF_ROLE_CHOICES)
+
+
+class ResolveReportForm(FlaskForm):
+    """Resolve a report: dismiss it, or hide the reported message."""
+
+    action = SelectField("Resolution", choices=["dismiss", "hide"])
+    note = StringField("Reason", validators=[DataRequired(), Length(max=1000)])

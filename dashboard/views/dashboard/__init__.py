@@ -1,6 +1,6 @@
 """The operator dashboard (staff only): one route module per area, all on one blueprint."""
 
-from . import overview  # noqa: F401  (each module adds its routes to bp)
+from . import moderation_pages, overview, people, threads  # noqa: F401  (each adds routes to bp)
 from .blueprint import bp
 
 __all__ = ["bp"]

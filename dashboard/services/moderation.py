@@ -1,0 +1,93 @@
+"""Moderation of messages: hide and restore, each audited and announced as `message:updated`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import Message, User, utcnow
+from ..realtime import broadcast
+from ..serializers import message_json
+from . import audit
+from .errors import NotFound, ValidationFailed
+
+MAX_REASON = 500  # messages.hidden_reason is a String(500)
+
+
+def _clean_reason(reason: str | None) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("Give a reason.", {"reason": "required"})
+    if len(reason) > MAX_REASON:
+        raise ValidationFailed(
+            f"The reason is too long (at most {MAX_REASON} characters).", {"reason": "too_long"}
+        )
+    return reason
+
+
+def _load(message_id: str) -> Message:
+    msg = db.session.scalar(
+        sa.select(Message)
+        .where(Message.id == message_id)
+        .options(
+            selectinload(Message.user),
+            selectinload(Message.hidden_by),
+            selectinload(Message.mentions),
+            selectinload(Message.attachments),
+        )
+    )
+    if msg is None:
+        raise NotFound("There is no such message.", {"messageId": message_id})
+    return msg
+
+
+def _payload(message: Message) -> dict[str, Any]:
+    """What end users get on `message:updated`: removed content stays out of it."""
+    return message_json(
+        message,
+        author=message.user,
+        mentions=[m.user_id for m in message.mentions],
+        attachments=message.attachments,
+        reveal_removed=False,
+    )
+
+
+def hide_message(actor: User, message_id: str, reason: str | None) -> Message:
+    """Hide a message from end users, with the reason; audited as `message.hide`.
+
+    Hiding a message that is already hidden changes nothing and writes no audit row.
+    """
+    reason = _clean_reason(reason)
+    msg = _load(message_id)
+    if msg.hidden_at is not None:
+        return msg
+    msg.hidden_at = utcnow()
+    msg.hidden_by_id = actor.id
+    msg.hidden_reason = reason
+    audit.record(actor, "message.hide", "message", msg.id, reason=reason)
+    db.session.commit()
+    msg = _load(message_id)
+    broadcast.message_updated(msg.thread_id, _payload(msg))
+    return msg
+
+
+def restore_message(actor: User, message_id: str, reason: str | None) -> Message:
+    """Show a hidden message again; audited as `message.restore` with the reason.
+
+    Restoring a message that is not hidden changes nothing and writes no audit row.
+    """
+    reason = _clean_reason(reason)
+    msg = _load(message_id)
+    if msg.hidden_at is None:
+        return msg
+    msg.hidden_at = None
+    msg.hidden_by_id = None
+    msg.hidden_reason = None
+    audit.record(actor, "message.restore", "message", msg.id, reason=reason)
+    db.session.commit()
+    msg = _load(message_id)
+    broadcast.message_updated(msg.thread_id, _payload(msg))
+    return msg

@@ -1,0 +1,182 @@
+"""People: who is online, the users list, a user's page and the staff actions on accounts."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from ...auth import role_required, staff_required
+from ...forms import ReasonForm, RoleForm, StaffAccountForm
+from ...services import users as users_service
+from ...services import users_admin
+from ...services.errors import Conflict, Forbidden, ValidationFailed
+from .blueprint import bp
+from .overview import is_htmx, with_toast
+
+
+@bp.get("/presence")
+@staff_required
+def presence() -> ResponseReturnValue:
+    """Everyone online now and who was seen recently (htmx refreshes it on presence events)."""
+    cursor = request.args.get("cursor") or None
+    recent = users_admin.recently_seen(cursor)
+    if is_htmx() and cursor:
+        return render_template("dashboard/_presence_recent_rows.html", recent=recent)
+    online, online_total = users_admin.online_users()
+    ctx = {"online": online, "online_total": online_total, "recent": recent}
+    if is_htmx():
+        return render_template("dashboard/_presence.html", **ctx)
+    return render_template("dashboard/presence.html", **ctx)
+
+
+def _user_filters() -> users_admin.UserFilters:
+    args = request.args
+    return users_admin.UserFilters(
+        role=args.get("role", "").strip(),
+        active=args.get("active", "").strip(),
+        online=args.get("online", "").strip(),
+        q=args.get("q", "").strip()[:200],
+    )
+
+
+@bp.get("/users")
+@staff_required
+def users() -> ResponseReturnValue:
+    """Users with filters by role, active, online and text; keyset pages by username."""
+    filters = _user_filters()
+    cursor = request.args.get("cursor") or None
+    page = users_admin.list_users(filters, cursor)
+    ctx = {"filters": filters, "page": page}
+    if is_htmx() and cursor:
+        return render_template("dashboard/_user_rows.html", **ctx)
+    if is_htmx() and request.headers.get("HX-Target") == "user-results":
+        return render_template("dashboard/_user_results.html", **ctx)
+    return render_template("dashboard/users.html", create_form=StaffAccountForm(), **ctx)
+
+
+@bp.post("/users/new")
+@role_required("admin")
+def user_create() -> ResponseReturnValue:
+    """An admin creates a staff account (audited as user.create)."""
+    form = StaffAccountForm()
+    errors: dict[str, str] = {}
+    message = None
+    if form.validate_on_submit():
+        try:
+            user = users_service.create_user(
+                form.username.data,
+                email=form.email.data,
+                password=form.password.data,
+                role=form.role.data,
+                actor=current_user,
+            )
+        except (ValidationFailed, Conflict) as exc:
+            message = exc.message
+            errors = exc.details.get("fields", {})
+        else:
+            text = f"Created {user.role} account {user.username}."
+            if is_htmx():
+                resp = with_toast("", text)
+                resp.headers["HX-Redirect"] = url_for("dashboard.user_detail", user_id=user.id)
+                return resp
+            flash(text, "success")
+            return redirect(url_for("dashboard.user_detail", user_id=user.id), 303)
+    else:
+        message = "Check the fields below."
+        errors = {name: "; ".join(errs) for name, errs in form.errors.items()}
+    ctx = {"create_form": form, "create_errors": errors, "create_message": message}
+    if is_htmx():
+        return render_template("dashboard/_user_create.html", **ctx), 422
+    page = users_admin.list_users(users_admin.UserFilters())
+    return render_template(
+        "dashboard/users.html", filters=users_admin.UserFilters(), page=page, **ctx
+    ), 422
+
+
+def _admin_panel(user_id: str, **ctx) -> ResponseReturnValue:  # type: ignore[no-untyped-def]
+    detail = users_admin.user_detail(user_id, threads=0, messages=0)
+    role_form = ctx.pop("role_form", None) or RoleForm(formdata=None, role=detail.user.role)
+    return render_template(
+        "dashboard/_user_admin.html",
+        detail=detail,
+        reason_form=ctx.pop("reason_form", None) or ReasonForm(formdata=None),
+        role_form=role_form,
+        **ctx,
+    )
+
+
+@bp.get("/users/<user_id>")
+@staff_required
+def user_detail(user_id: str) -> ResponseReturnValue:
+    """One user: their threads, recent messages, presence, last login, and staff actions."""
+    detail = users_admin.user_detail(user_id)
+    return render_template(
+        "dashboard/user.html",
+        detail=detail,
+        reason_form=ReasonForm(formdata=None),
+        role_form=RoleForm(formdata=None, role=detail.user.role),
+    )
+
+
+def _account_action(user_id: str, action: str) -> ResponseReturnValue:
+    """Run one account action from its form; answer with the refreshed panel and a toast."""
+    reason_form = ReasonForm()
+    role_form = RoleForm(formdata=None) if action != "role" else RoleForm()
+    error = None
+    status = 200
+    try:
+        if action == "role":
+            user = users_admin.change_role(
+                current_user, user_id, role_form.role.data or "", role_form.reason.data
+            )
+            text = f"{user.username} is now {user.role}."
+        else:
+            user = users_admin.set_active(
+                current_user, user_id, action == "reactivate", reason_form.reason.data
+            )
+            text = f"{user.username} was {action}d."
+    except (ValidationFailed, Forbidden) as exc:
+        if isinstance(exc, Forbidden) and exc.details.get("reason") != "self":
+            raise  # not allowed at all: the 403 page or fragment
+        error, status = exc.message, exc.status
+    if error is None:
+        if not is_htmx():
+            flash(text, "success")
+            return redirect(url_for("dashboard.user_detail", user_id=user_id), 303)
+        body = _admin_panel(user_id, oob=True)  # the header badges change too
+        return with_toast(body, text)
+    if is_htmx():
+        return _admin_panel(
+            user_id, error=error, error_action=action, reason_form=reason_form, role_form=role_form
+        ), status
+    detail = users_admin.user_detail(user_id)
+    return render_template(
+        "dashboard/user.html",
+        detail=detail,
+        error=error,
+        error_action=action,
+        reason_form=reason_form,
+        role_form=role_form if action == "role" else RoleForm(formdata=None, role=detail.user.role),
+    ), status
+
+
+@bp.post("/users/<user_id>/deactivate")
+@role_required("moderator")
+def user_deactivate(user_id: str) -> ResponseReturnValue:
+    """Deactivate a user: their sessions and sockets end at once (reason required, audited)."""
+    return _account_action(user_id, "deactivate")
+
+
+@bp.post("/users/<user_id>/reactivate")
+@role_required("moderator")
+def user_reactivate(user_id: str) -> ResponseReturnValue:
+    """Reactivate a user (reason required, audited)."""
+    return _account_action(user_id, "reactivate")
+
+
+@bp.post("/users/<user_id>/role")
+@role_required("admin")
+def user_role(user_id: str) -> ResponseReturnValue:
+    """Give a user another role (admins only, audited; their sessions end)."""
+    return _account_action(user_id, "role")
