@@ -1,0 +1,702 @@
+# ruff: noqa: S608 - SQL here is built from fixed fragments; every user value is a bound parameter.
+"""Message search (SPEC §6): scope, plan, pick a strategy, run it on PostgreSQL or SQLite.
+
+Two ways to find the newest matches, chosen per query from cheap size estimates:
+
+- **collect**: when the smallest "driver" (the text match, the threads in scope, one author)
+  is small, materialize every match (no LIMIT, so the planner uses the GIN/FTS or btree index
+  it should) and sort that small set by id. The exact count comes for free.
+- **walk**: when every driver is large (a common word, no narrow filter), walk messages newest
+  first by id (or by (thread_id, id) / (user_id, id) when one thread or author is named) and
+  test each row, stopping after a page. The walk has a row budget; if a term turns out rarer
+  than estimated, the rest is collected below the last id walked, so no query scans the table.
+
+PostgreSQL estimates the text match with the planner's own statistics (EXPLAIN of the GIN
+match: no rows read); SQLite counts FTS5 postings up to a small cap.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from datetime import time as dtime
+from typing import Any
+
+import sqlalchemy as sa
+from markupsafe import Markup, escape
+from sqlalchemy.orm import selectinload
+
+from ...extensions import db
+from ...models import Message, Participant, Thread, User
+from . import parser
+from .parser import Filter, Plan, Term
+
+PAGE_MAX = 100
+COUNT_CAP = 1000  # "more than 1000 results" beyond this
+COLLECT_MAX = 20_000  # collect when the smallest driver is at most this many rows
+WALK_BUDGET = 4_000  # rows a walk reads before it switches to collecting the rest
+RELEVANCE_WINDOW = 1_000  # relevance ranks at most this many of the newest matches
+RELEVANCE_SCAN = 20_000  # … found among this many newest messages, when the words are common
+SQLITE_FTS_PROBE = 3_000  # SQLite: count FTS postings up to this to size a term
+SNIPPET_CHARS = 240
+
+
+class BadCursor(ValueError):
+    """The cursor is not one this service made."""
+
+
+@dataclass
+class Hit:
+    """One result: the message, its author and thread, and the highlighted snippet."""
+
+    message: Message
+    author: User
+    thread: Thread
+    snippet: Markup
+
+
+@dataclass
+class SearchResult:
+    """A page of results and what the user should be told about the query."""
+
+    query: str
+    order: str
+    items: list[Hit] = field(default_factory=list)
+    next_cursor: str | None = None
+    total: int = 0
+    total_capped: bool = False
+    warnings: list[str] = field(default_factory=list)
+    elapsed_ms: float = 0.0
+    strategy: str = ""
+    searched: bool = False  # False when the query had nothing to search for
+
+    @property
+    def total_label(self) -> str:
+        if self.total_capped:
+            return f"more than {self.total:,} results"
+        return f"{self.total:,} result" + ("" if self.total == 1 else "s")
+
+
+def search(
+    viewer: User,
+    query: str | None,
+    *,
+    cursor: str | None = None,
+    limit: int = 20,
+    order: str = "newest",
+    all_threads: bool = False,
+) -> SearchResult:
+    """Search the messages `viewer` may see: every thread with `all_threads` (staff), else theirs.
+
+    Never raises for any query string; a bad cursor raises BadCursor.
+    """
+    started = time.perf_counter()
+    order = order if order in ("newest", "relevance") else "newest"
+    limit = max(1, min(int(limit), PAGE_MAX))
+    staff = bool(all_threads and viewer.is_staff)
+    plan = parser.parse(query)
+    result = SearchResult(query=query or "", order=order, warnings=list(plan.warnings))
+    after = _decode_cursor(cursor, order)
+    dialect = db.engine.dialect.name
+    q = _Query(dialect, viewer, staff, plan, result.warnings)
+    if plan.is_empty:
+        result.warnings.append("Type words to look for, or an operator such as from:me.")
+    elif q.resolve():
+        result.searched = True
+        if q.text_empty:
+            result.warnings.append(
+                "The words are too common to search for (like “the” or “and”); add others."
+            )
+        else:
+            order_used = order if plan.any_of else "newest"
+            ids, next_key, total, capped, strategy = q.run(order_used, after, limit)
+            result.items = _load_hits(ids, q)
+            result.next_cursor = _encode_cursor(order_used, next_key) if next_key else None
+            result.total, result.total_capped, result.strategy = total, capped, strategy
+    else:
+        result.searched = True  # an operator named nothing that exists: no results, say why
+    result.elapsed_ms = (time.perf_counter() - started) * 1000
+    return result
+
+
+# Cursors -------------------------------------------------------------------------------------
+
+
+def _encode_cursor(order: str, key: tuple[Any, ...]) -> str:
+    return json.dumps([order[0], *key], separators=(",", ":"))
+
+
+def _decode_cursor(cursor: str | None, order: str) -> tuple[Any, ...] | None:
+    if not cursor:
+        return None
+    try:
+        data = json.loads(cursor)
+        if not isinstance(data, list) or not data or data[0] != order[0]:
+            raise BadCursor("That cursor belongs to another search order.")
+        if order == "newest" and len(data) == 2 and isinstance(data[1], str):
+            return (data[1][:64],)
+        if (
+            order == "relevance"
+            and len(data) == 3
+            and isinstance(data[1], int | float)
+            and isinstance(data[2], str)
+        ):
+            return (float(data[1]), data[2][:64])
+    except (ValueError, TypeError, RecursionError):
+        pass
+    raise BadCursor("That cursor is not valid; start the search again.")
+
+
+# The query -----------------------------------------------------------------------------------
+
+
+def _day_start(day: Any) -> datetime:
+    return datetime.combine(day, dtime.min)
+
+
+class _Query:
+    """A plan bound to a viewer and a database: SQL conditions, drivers, and the two strategies."""
+
+    def __init__(self, dialect: str, viewer: User, staff: bool, plan: Plan, warnings: list[str]):
+        self.pg = dialect == "postgresql"
+        self.viewer = viewer
+        self.staff = staff
+        self.plan = plan
+        self.warnings = warnings
+        self.conds: list[str] = []
+        self.params: dict[str, Any] = {}
+        self.thread_ids: list[str] | None = None  # a set the results must fall in (in:, scope)
+        self.author_id: str | None = None
+        self.text_empty = False
+        self.nonce = secrets.token_hex(6)
+        self._n = 0
+
+    # -- binding -------------------------------------------------------------------------------
+
+    def _bind(self, value: Any) -> str:
+        self._n += 1
+        name = f"p{self._n}"
+        if isinstance(value, datetime) and not self.pg:
+            # SQLAlchemy's SQLite DateTime storage format, so times compare as strings.
+            value = value.strftime("%Y-%m-%d %H:%M:%S.%f")
+        self.params[name] = value
+        return f":{name}"
+
+    def _user(self, value: str) -> User | None:
+        if value.lower() == "me":
+            return self.viewer
+        name = value.lstrip("@").lower()
+        return db.session.scalar(sa.select(User).where(sa.func.lower(User.username) == name))
+
+    def _threads(self, value: str) -> list[str]:
+        found = db.session.scalars(
+            sa.select(Thread.id).where(
+                sa.or_(
+                    Thread.id == value,
+                    Thread.name == value,
+                    sa.func.lower(Thread.name) == value.lower(),
+                )
+            )
+        ).all()
+        if not found:
+            found = db.session.scalars(
+                sa.select(Thread.id).where(sa.func.lower(Thread.title) == value.lower()).limit(50)
+            ).all()
+        if found and not self.staff:
+            mine = set(
+                db.session.scalars(
+                    sa.select(Participant.thread_id).where(
+                        Participant.user_id == self.viewer.id, Participant.thread_id.in_(found)
+                    )
+                )
+            )
+            found = [t for t in found if t in mine]
+        return list(dict.fromkeys(found))
+
+    def resolve(self) -> bool:
+        """Turn the filters into SQL; False when a filter can match nothing (with a warning)."""
+        ok = True
+        hidden_wanted = False
+        if not self.staff:
+            self.conds.append(
+                "m.thread_id IN (SELECT thread_id FROM participants WHERE user_id = "
+                f"{self._bind(self.viewer.id)})"
+            )
+        for f in self.plan.filters:
+            sql = self._filter_sql(f)
+            if sql is None:
+                if f.negated:
+                    continue  # "not from an unknown user" excludes nothing
+                ok = False
+                continue
+            if sql == "HIDDEN":
+                hidden_wanted = not f.negated
+                continue
+            self.conds.append(f"NOT ({sql})" if f.negated else sql)
+        if hidden_wanted:
+            self.conds.append("m.hidden_at IS NOT NULL")
+        else:
+            self.conds.append("m.hidden_at IS NULL AND m.deleted_at IS NULL")
+        if ok and self.plan.has_text:
+            self._text_sql()
+        return ok
+
+    def _filter_sql(self, f: Filter) -> str | None:
+        shown = f"{'-' if f.negated else ''}{f.name}:{f.value}"
+        if f.name in ("from", "mentions"):
+            user = self._user(f.value)
+            if user is None:
+                self.warnings.append(f"No user is named “{f.value[:40]}” ({shown[:50]}).")
+                return None
+            if f.name == "from":
+                if not f.negated:
+                    self.author_id = user.id
+                return f"m.user_id = {self._bind(user.id)}"
+            return (
+                "m.id IN (SELECT mn.message_id FROM mentions mn "
+                f"WHERE mn.user_id = {self._bind(user.id)})"
+            )
+        if f.name == "in":
+            ids = self._threads(f.value)
+            if not ids:
+                self.warnings.append(f"No thread of yours has the name or id “{f.value[:40]}”.")
+                return None
+            if not f.negated:
+                self.thread_ids = (
+                    ids if self.thread_ids is None else [t for t in self.thread_ids if t in ids]
+                )
+            return f"m.thread_id IN ({', '.join(self._bind(t) for t in ids)})"
+        if f.name == "has":
+            kind = "" if f.value == "attachment" else f" AND a.type = {self._bind(f.value)}"
+            return (
+                "m.id IN (SELECT a.message_id FROM attachments a "
+                f"WHERE a.message_id IS NOT NULL{kind})"
+            )
+        if f.name == "is":
+            if f.value == "reply":
+                return "m.parent_id IS NOT NULL"
+            if f.value == "archived":
+                return "m.thread_id IN (SELECT id FROM threads WHERE is_archived)"
+            if not self.staff:
+                self.warnings.append("is:hidden is for staff only; it was ignored.")
+                return "1 = 1" if not f.negated else "1 = 0"
+            return "HIDDEN"
+        start = _day_start(f.day)
+        if f.name == "before":
+            return f"m.created_at < {self._bind(start)}"
+        if f.name == "after":
+            return f"m.created_at >= {self._bind(start + timedelta(days=1))}"
+        return (
+            f"m.created_at >= {self._bind(start)} AND "
+            f"m.created_at < {self._bind(start + timedelta(days=1))}"
+        )
+
+    # -- text ----------------------------------------------------------------------------------
+
+    def _text_sql(self) -> None:
+        plan = self.plan
+        if self.pg:
+            self.tq = _websearch(plan.any_of) if plan.any_of else None
+            self.tn = _websearch([[t] for t in plan.exclude]) if plan.exclude else None
+            if self.tq is not None:
+                self.params["tq"] = self.tq
+                empty = db.session.execute(
+                    sa.text("SELECT numnode(websearch_to_tsquery('english', :tq)) = 0"),
+                    {"tq": self.tq},
+                ).scalar()
+                self.text_empty = bool(empty)
+            if self.tn is not None:
+                self.params["tn"] = self.tn
+        else:
+            pos = _fts(plan.any_of) if plan.any_of else None
+            neg = " OR ".join(_fts_term(t) for t in plan.exclude) if plan.exclude else None
+            if pos and neg:
+                self.fq: str | None = f"({pos}) NOT ({neg})"
+                self.fn: str | None = None
+            else:
+                self.fq, self.fn = pos, neg
+            if self.fq:
+                self.params["fq"] = self.fq
+            if self.fn:
+                self.params["fn"] = self.fn
+
+    def _text_conds(self, alias: str = "m") -> list[str]:
+        """Per-row text tests (used by the walk and by non-text drivers)."""
+        out = []
+        if self.pg:
+            if self.plan.any_of:
+                out.append(f"{alias}.search_tsv @@ websearch_to_tsquery('english', :tq)")
+            if self.plan.exclude:
+                out.append(f"NOT ({alias}.search_tsv @@ websearch_to_tsquery('english', :tn))")
+        else:
+            if getattr(self, "fq", None):
+                out.append(
+                    "EXISTS (SELECT 1 FROM messages_fts f WHERE f.messages_fts MATCH :fq "
+                    f"AND f.rowid = {alias}.rowid)"
+                )
+            if getattr(self, "fn", None):
+                out.append(
+                    "NOT EXISTS (SELECT 1 FROM messages_fts f WHERE f.messages_fts MATCH :fn "
+                    f"AND f.rowid = {alias}.rowid)"
+                )
+        return out
+
+    # -- sizes ---------------------------------------------------------------------------------
+
+    def _text_size(self) -> int | None:
+        """Estimated rows matching the positive text, or None without positive text."""
+        if not self.plan.any_of:
+            return None
+        if self.pg:
+            plan = db.session.execute(
+                sa.text(
+                    "EXPLAIN (FORMAT JSON) SELECT 1 FROM messages "
+                    "WHERE search_tsv @@ websearch_to_tsquery('english', :tq)"
+                ),
+                {"tq": self.tq},
+            ).scalar()
+            if isinstance(plan, str):
+                plan = json.loads(plan)
+            return int(plan[0]["Plan"]["Plan Rows"])
+        return int(
+            db.session.execute(
+                sa.text(
+                    "SELECT count(*) FROM (SELECT 1 FROM messages_fts WHERE messages_fts "
+                    "MATCH :fq LIMIT :cap)"
+                ),
+                {"fq": self.fq, "cap": SQLITE_FTS_PROBE + 1},
+            ).scalar()
+        )
+
+    def _scope_size(self) -> int | None:
+        """Messages in the threads the results must fall in (in: or an end user's threads)."""
+        if self.thread_ids is not None:
+            return int(
+                db.session.scalar(
+                    sa.select(sa.func.coalesce(sa.func.sum(Thread.message_count), 0)).where(
+                        Thread.id.in_(self.thread_ids)
+                    )
+                )
+            )
+        if not self.staff:
+            return int(
+                db.session.scalar(
+                    sa.select(sa.func.coalesce(sa.func.sum(Thread.message_count), 0))
+                    .join(Participant, Participant.thread_id == Thread.id)
+                    .where(Participant.user_id == self.viewer.id)
+                )
+            )
+        return None
+
+    def _author_size(self) -> int | None:
+        if self.author_id is None:
+            return None
+        return int(
+            db.session.execute(
+                sa.text(
+                    "SELECT count(*) FROM (SELECT 1 FROM messages WHERE user_id = :a LIMIT :cap) s"
+                ),
+                {"a": self.author_id, "cap": COLLECT_MAX + 1},
+            ).scalar()
+        )
+
+    # -- strategies ----------------------------------------------------------------------------
+
+    def run(
+        self, order: str, after: tuple[Any, ...] | None, limit: int
+    ) -> tuple[list[tuple[str, Any]], tuple[Any, ...] | None, int, bool, str]:
+        """The page's (id, rowid) pairs, the next cursor key, the total and the strategy."""
+        text_n = self._text_size()
+        sizes = {
+            "text": text_n,
+            "scope": self._scope_size(),
+            "author": self._author_size(),
+        }
+        known = {k: v for k, v in sizes.items() if v is not None}
+        driver = min(known, key=lambda k: known[k]) if known else None
+        small = driver is not None and known[driver] <= (
+            COLLECT_MAX if self.pg or driver != "text" else SQLITE_FTS_PROBE
+        )
+        if order == "relevance":
+            return self._relevance(after, limit, driver if small else None)
+        if small:
+            ids, nxt, total, capped = self._collect(after, limit, driver)
+            return ids, nxt, total, capped, f"collect:{driver}"
+        ids, nxt, total, capped, how = self._walk(after, limit)
+        return ids, nxt, total, capped, how
+
+    def _where(self, extra: list[str] | None = None, text: bool = True) -> str:
+        conds = list(self.conds) + (self._text_conds() if text else []) + (extra or [])
+        return " AND ".join(conds) if conds else "1 = 1"
+
+    def _rowid(self) -> str:
+        return "m.id, NULL AS rid" if self.pg else "m.id, m.rowid AS rid"
+
+    def _collect(
+        self, after: tuple[Any, ...] | None, limit: int, driver: str | None
+    ) -> tuple[list[tuple[str, Any]], tuple[Any, ...] | None, int, bool]:
+        """Materialize every match (small), count it, return the newest page below `after`."""
+        params = dict(self.params)
+        if self.pg:
+            where = self._where()
+            sql = (
+                f"WITH c AS MATERIALIZED (SELECT m.id FROM messages m WHERE {where}) "
+                "SELECT (SELECT count(*) FROM c) AS n, p.id FROM "
+                "(SELECT id FROM c WHERE (:after IS NULL OR id < :after) "
+                "ORDER BY id DESC LIMIT :lim) p RIGHT JOIN (SELECT 1) one ON true"
+            )
+        elif driver == "text":
+            where = self._where(text=False)
+            sql = (
+                "WITH c AS MATERIALIZED (SELECT m.id, m.rowid AS rid FROM messages_fts f "
+                "CROSS JOIN messages m ON m.rowid = f.rowid "
+                f"WHERE f.messages_fts MATCH :fq AND {where}"
+                + (
+                    " AND NOT EXISTS (SELECT 1 FROM messages_fts g WHERE g.messages_fts MATCH :fn"
+                    " AND g.rowid = m.rowid)"
+                    if getattr(self, "fn", None)
+                    else ""
+                )
+                + ") SELECT (SELECT count(*) FROM c) AS n, p.id, p.rid FROM (SELECT 1) one "
+                "LEFT JOIN (SELECT id, rid FROM c WHERE (:after IS NULL OR id < :after) "
+                "ORDER BY id DESC LIMIT :lim) p ON 1"
+            )
+        else:
+            where = self._where()
+            sql = (
+                "WITH c AS MATERIALIZED (SELECT m.id, m.rowid AS rid FROM messages m "
+                f"WHERE {where}) SELECT (SELECT count(*) FROM c) AS n, p.id, p.rid FROM "
+                "(SELECT 1) one LEFT JOIN (SELECT id, rid FROM c WHERE "
+                "(:after IS NULL OR id < :after) ORDER BY id DESC LIMIT :lim) p ON 1"
+            )
+        params.update(after=after[0] if after else None, lim=limit + 1)
+        rows = db.session.execute(sa.text(sql), params).all()
+        total = int(rows[0][0]) if rows else 0
+        pairs = [(r[1], r[2] if len(r) > 2 else None) for r in rows if r[1] is not None]
+        nxt = (pairs[limit - 1][0],) if len(pairs) > limit else None
+        return pairs[:limit], nxt, min(total, COUNT_CAP), total > COUNT_CAP
+
+    def _walk(
+        self,
+        after: tuple[Any, ...] | None,
+        limit: int,
+        budget: int = WALK_BUDGET,
+        fallback: bool = True,
+    ) -> tuple[list[tuple[str, Any]], tuple[Any, ...] | None, int, bool, str]:
+        """Walk newest-first reading at most WALK_BUDGET rows, then collect below the last one."""
+        seek: list[str] = []
+        if after:
+            seek.append(f"m.id < {self._bind(after[0])}")
+        # Walk the narrowest index that yields id order: one thread, one author, or all.
+        if self.thread_ids is not None and len(self.thread_ids) == 1:
+            seek.append(f"m.thread_id = {self._bind(self.thread_ids[0])}")
+        elif self.author_id is not None:
+            seek.append(f"m.user_id = {self._bind(self.author_id)}")
+        inner_where = " AND ".join(seek) if seek else "1 = 1"
+        cols = "m.*" if self.pg else "m.rowid AS rowid, m.*"
+        # The LIMIT fences the walk: the planner cannot push the text test into it (so it
+        # cannot swap the walk for a GIN bitmap and a sort), and it bounds the rows read.
+        sql = (
+            f"SELECT m.id, {'NULL' if self.pg else 'm.rowid'} AS rid "
+            f"FROM (SELECT {cols} FROM messages m WHERE {inner_where} "
+            f"ORDER BY m.id DESC LIMIT :budget) m WHERE {self._where()} "
+            "ORDER BY m.id DESC LIMIT :lim"
+        )
+        params = {**self.params, "budget": budget, "lim": limit + 1}
+        pairs = [(r[0], r[1]) for r in db.session.execute(sa.text(sql), params)]
+        how = "walk"
+        if len(pairs) <= limit and fallback:
+            floor = self._walk_floor(inner_where)
+            if floor is not None:
+                # The budget ran out before a full page: the rest is rare, so collect it.
+                start = floor
+                driver = "text" if self.plan.any_of else None
+                more, _, _, _ = self._collect((start,), limit + 1 - len(pairs), driver)
+                pairs += more
+                how = "walk+collect"
+        nxt = (pairs[limit - 1][0],) if len(pairs) > limit else None
+        total, capped = self._count_capped()
+        return pairs[:limit], nxt, total, capped, how
+
+    def _walk_floor(self, inner_where: str) -> str | None:
+        """The last id the walk read, or None when it read every row there was."""
+        rows = db.session.execute(
+            sa.text(
+                f"SELECT m.id FROM messages m WHERE {inner_where} "
+                "ORDER BY m.id DESC LIMIT 1 OFFSET :skip"
+            ),
+            {**self.params, "skip": WALK_BUDGET - 1},
+        ).all()
+        return rows[0][0] if rows else None
+
+    def _count_capped(self) -> tuple[int, bool]:
+        """Count up to COUNT_CAP + 1 matches."""
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM messages m WHERE {self._where()} LIMIT :cap) s"
+        n = int(db.session.execute(sa.text(sql), {**self.params, "cap": COUNT_CAP + 1}).scalar())
+        return min(n, COUNT_CAP), n > COUNT_CAP
+
+    def _relevance(
+        self, after: tuple[Any, ...] | None, limit: int, driver: str | None
+    ) -> tuple[list[tuple[str, Any]], tuple[Any, ...] | None, int, bool, str]:
+        """Rank the matches (all when few, else the newest RELEVANCE_WINDOW) best first."""
+        params = dict(self.params)
+        if driver is None:
+            # Common words: rank only the newest window of matches (a walk).
+            window, _, _, _, _ = self._walk(
+                None, RELEVANCE_WINDOW, budget=RELEVANCE_SCAN, fallback=False
+            )
+            ids = [i for i, _ in window]
+            if not ids:
+                return [], None, 0, False, "relevance:walk"
+            cand = f"m.id IN ({', '.join(self._bind(i) for i in ids)})"
+            params.update(self.params)
+            how = "relevance:walk"
+        else:
+            cand = self._where()
+            how = f"relevance:{driver}"
+        if self.pg:
+            score = "ts_rank_cd(m.search_tsv, websearch_to_tsquery('english', :tq))"
+            sql = (
+                f"WITH c AS MATERIALIZED (SELECT m.id, NULL AS rid, {score} AS score "
+                f"FROM messages m WHERE {cand})"
+            )
+        else:
+            neg = (
+                " AND NOT EXISTS (SELECT 1 FROM messages_fts g WHERE g.messages_fts MATCH :fn "
+                "AND g.rowid = m.rowid)"
+                if getattr(self, "fn", None)
+                else ""
+            )
+            # FTS5 first when the words are rare, messages first when the scope is small.
+            join = (
+                "messages_fts f CROSS JOIN messages m ON m.rowid = f.rowid"
+                if driver == "text"
+                else "messages m CROSS JOIN messages_fts f ON f.rowid = m.rowid"
+            )
+            # bm25() is lower for better matches: negate it so that higher is better.
+            sql = (
+                "WITH c AS MATERIALIZED (SELECT m.id, m.rowid AS rid, -bm25(messages_fts) AS "
+                f"score FROM {join} WHERE f.messages_fts MATCH :fq AND "
+                f"{self._where(text=False) if driver is not None else cand}{neg})"
+            )
+        sql += (
+            " SELECT (SELECT count(*) FROM c) AS n, p.id, p.rid, p.score FROM (SELECT 1) one "
+            "LEFT JOIN (SELECT id, rid, score FROM c WHERE (:ascore IS NULL OR score < :ascore "
+            "OR (score = :ascore AND id < :aid)) ORDER BY score DESC, id DESC LIMIT :lim) p "
+            "ON 1 = 1"
+        )
+        params.update(
+            ascore=after[0] if after else None, aid=after[1] if after else None, lim=limit + 1
+        )
+        rows = db.session.execute(sa.text(sql), params).all()
+        total = int(rows[0][0]) if rows else 0
+        got = [(r[1], r[2], float(r[3])) for r in rows if r[1] is not None]
+        nxt = (got[limit - 1][2], got[limit - 1][0]) if len(got) > limit else None
+        if driver is None:
+            total, capped = self._count_capped()
+        else:
+            total, capped = min(total, COUNT_CAP), total > COUNT_CAP
+        return [(i, r) for i, r, _ in got[:limit]], nxt, total, capped, how
+
+    # -- snippets ------------------------------------------------------------------------------
+
+    def snippets(self, pairs: list[tuple[str, Any]], contents: dict[str, str]) -> dict[str, Markup]:
+        """Highlighted, escaped snippets for the rows shown (and only those)."""
+        start, stop = f"\ue000{self.nonce}\ue000", f"\ue001{self.nonce}\ue001"
+        raw: dict[str, str] = {}
+        if pairs and self.plan.any_of and not self.text_empty:
+            if self.pg:
+                opts = (
+                    f'StartSel="{start}", StopSel="{stop}", MaxWords=30, MinWords=12, '
+                    'ShortWord=2, MaxFragments=2, FragmentDelimiter=" … "'
+                )
+                binds = ", ".join(self._bind(i) for i, _ in pairs)
+                # ts_headline drops what its parser takes for HTML tags: swap <, > and & for
+                # private-use characters first and swap them back before escaping.
+                # Short messages are shown whole (HighlightAll), long ones as fragments.
+                sql = (
+                    "SELECT id, ts_headline('english', translate(content, '<>&', :tr), "
+                    "websearch_to_tsquery('english', :tq), CASE WHEN length(content) <= "
+                    f"{SNIPPET_CHARS} THEN :optsall ELSE :opts END) FROM messages "
+                    f"WHERE id IN ({binds})"
+                )
+                rows = db.session.execute(
+                    sa.text(sql),
+                    {
+                        **self.params,
+                        "tr": "\ue002\ue003\ue004",
+                        "opts": opts,
+                        "optsall": f'StartSel="{start}", StopSel="{stop}", HighlightAll=true',
+                    },
+                ).all()
+                raw = {
+                    i: h.translate({0xE002: "<", 0xE003: ">", 0xE004: "&"})
+                    for i, h in rows
+                    if h is not None
+                }
+            else:
+                fts = _fts(self.plan.any_of)
+                by_rowid = {r: i for i, r in pairs}
+                binds = ", ".join(self._bind(r) for r in by_rowid)
+                sql = (
+                    "SELECT rowid, snippet(messages_fts, 0, :s, :e, '…', 24) FROM messages_fts "
+                    f"WHERE messages_fts MATCH :hq AND rowid IN ({binds})"
+                )
+                rows = db.session.execute(
+                    sa.text(sql), {**self.params, "s": start, "e": stop, "hq": fts}
+                ).all()
+                raw = {by_rowid[r]: s for r, s in rows if r in by_rowid and s is not None}
+        out = {}
+        for i, _ in pairs:
+            text = raw.get(i)
+            if text is None:
+                content = contents.get(i, "")
+                text = content if len(content) <= SNIPPET_CHARS else content[:SNIPPET_CHARS] + "…"
+            html = str(escape(text)).replace(start, "<mark>").replace(stop, "</mark>")
+            # Safe: everything came through escape() above; the only markup added is our own
+            # <mark> pairs, placed by the database at the random sentinels of this request.
+            out[i] = Markup(html)  # noqa: S704
+        return out
+
+
+def _websearch(groups: list[list[Term]]) -> str:
+    """A websearch_to_tsquery string; every term is quoted and made of word characters only."""
+    return " or ".join(" ".join(f'"{" ".join(t.words)}"' for t in g) for g in groups)
+
+
+def _fts_term(term: Term) -> str:
+    """One FTS5 phrase string: words are letters and digits only, so quoting makes it literal."""
+    return '"' + " ".join(term.words).replace('"', '""') + '"'
+
+
+def _fts(groups: list[list[Term]]) -> str:
+    return " OR ".join("(" + " AND ".join(_fts_term(t) for t in g) + ")" for g in groups)
+
+
+def _load_hits(pairs: list[tuple[str, Any]], q: _Query) -> list[Hit]:
+    """The messages of the page with their authors, threads, mentions and attachments."""
+    if not pairs:
+        return []
+    ids = [i for i, _ in pairs]
+    msgs = {
+        m.id: m
+        for m in db.session.scalars(
+            sa.select(Message)
+            .where(Message.id.in_(ids))
+            .options(
+                selectinload(Message.user),
+                selectinload(Message.thread),
+                selectinload(Message.mentions),
+                selectinload(Message.attachments),
+            )
+        )
+    }
+    snippets = q.snippets(pairs, {i: m.content for i, m in msgs.items()})
+    return [
+        Hit(message=msgs[i], author=msgs[i].user, thread=msgs[i].thread, snippet=snippets[i])
+        for i in ids
+        if i in msgs
+    ]
