@@ -34,6 +34,7 @@ def search_messages() -> ResponseReturnValue:
             cursor=request.args.get("cursor") or None,
             limit=limit,
             all_threads=False,
+            with_relations=True,
         )
     except search_service.BadCursor as exc:
         raise BadRequest(str(exc), {"fields": {"cursor": "invalid"}}) from None

@@ -16,13 +16,20 @@ PG_COLUMN = "search_tsv"
 PG_INDEX = "ix_messages_search"
 PG_CONFIG = "english"
 FTS_TABLE = "messages_fts"
+# is:hidden: a partial index over the few hidden messages (both databases).
+HIDDEN_INDEX = "ix_messages_hidden"
+HIDDEN_INDEX_DDL = (
+    f"CREATE INDEX IF NOT EXISTS {HIDDEN_INDEX} ON messages (id) WHERE hidden_at IS NOT NULL"
+)
 
 PG_UPGRADE = (
     f"ALTER TABLE messages ADD COLUMN {PG_COLUMN} tsvector GENERATED ALWAYS AS "
     f"(to_tsvector('{PG_CONFIG}'::regconfig, coalesce(content, ''))) STORED",
     f"CREATE INDEX {PG_INDEX} ON messages USING gin ({PG_COLUMN})",
+    HIDDEN_INDEX_DDL,
 )
 PG_DOWNGRADE = (
+    f"DROP INDEX IF EXISTS {HIDDEN_INDEX}",
     f"DROP INDEX IF EXISTS {PG_INDEX}",
     f"ALTER TABLE messages DROP COLUMN IF EXISTS {PG_COLUMN}",
 )
@@ -36,4 +43,4 @@ def include_object(
         return False
     if type_ == "column" and name == PG_COLUMN:
         return False
-    return not (type_ == "index" and name == PG_INDEX)
+    return not (type_ == "index" and name in (PG_INDEX, HIDDEN_INDEX))

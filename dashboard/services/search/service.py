@@ -30,7 +30,7 @@ from markupsafe import Markup, escape
 from sqlalchemy.orm import selectinload
 
 from ...extensions import db
-from ...models import Message, Participant, Thread, User
+from ...models import Message, Participant, Thread, User, id_floor
 from . import parser
 from .parser import Filter, Plan, Term
 
@@ -38,6 +38,7 @@ PAGE_MAX = 100
 COUNT_CAP = 1000  # "more than 1000 results" beyond this
 COLLECT_MAX = 20_000  # collect when the smallest driver is at most this many rows
 WALK_BUDGET = 4_000  # rows a walk reads before it switches to collecting the rest
+COUNT_WINDOW = 1_000  # a walk counts its matches among this many newest rows
 RELEVANCE_WINDOW = 1_000  # relevance ranks at most this many of the newest matches
 RELEVANCE_SCAN = 20_000  # … found among this many newest messages, when the words are common
 SQLITE_FTS_PROBE = 3_000  # SQLite: count FTS postings up to this to size a term
@@ -88,10 +89,12 @@ def search(
     limit: int = 20,
     order: str = "newest",
     all_threads: bool = False,
+    with_relations: bool = False,
 ) -> SearchResult:
     """Search the messages `viewer` may see: every thread with `all_threads` (staff), else theirs.
 
-    Never raises for any query string; a bad cursor raises BadCursor.
+    Never raises for any query string; a bad cursor raises BadCursor. `with_relations` also
+    loads each message's mentions and attachments (for the API's Message objects).
     """
     started = time.perf_counter()
     order = order if order in ("newest", "relevance") else "newest"
@@ -106,16 +109,15 @@ def search(
         result.warnings.append("Type words to look for, or an operator such as from:me.")
     elif q.resolve():
         result.searched = True
-        if q.text_empty:
+        order_used = order if plan.any_of else "newest"
+        ids, next_key, total, capped, strategy = q.run(order_used, after, limit)
+        result.items = _load_hits(ids, q, with_relations=with_relations)
+        result.next_cursor = _encode_cursor(order_used, next_key) if next_key else None
+        result.total, result.total_capped, result.strategy = total, capped, strategy
+        if not ids and q.only_stop_words():
             result.warnings.append(
                 "The words are too common to search for (like “the” or “and”); add others."
             )
-        else:
-            order_used = order if plan.any_of else "newest"
-            ids, next_key, total, capped, strategy = q.run(order_used, after, limit)
-            result.items = _load_hits(ids, q)
-            result.next_cursor = _encode_cursor(order_used, next_key) if next_key else None
-            result.total, result.total_capped, result.strategy = total, capped, strategy
     else:
         result.searched = True  # an operator named nothing that exists: no results, say why
     result.elapsed_ms = (time.perf_counter() - started) * 1000
@@ -170,7 +172,7 @@ class _Query:
         self.params: dict[str, Any] = {}
         self.thread_ids: list[str] | None = None  # a set the results must fall in (in:, scope)
         self.author_id: str | None = None
-        self.text_empty = False
+        self.seek: list[str] = []  # id bounds from the dates (ids are time-ordered)
         self.nonce = secrets.token_hex(6)
         self._n = 0
 
@@ -285,6 +287,17 @@ class _Query:
                 return "1 = 1" if not f.negated else "1 = 0"
             return "HIDDEN"
         start = _day_start(f.day)
+        if not f.negated:
+            # Ids are UUIDv7, time-ordered: bound the id too, so that walks start at the right
+            # place and ranges use the primary key. A minute of slack covers ids made a moment
+            # before or after created_at; created_at stays the exact test.
+            slack = timedelta(minutes=1)
+            if f.name in ("before", "on"):
+                end = start if f.name == "before" else start + timedelta(days=1)
+                self.seek.append(f"m.id < {self._bind(id_floor(end + slack))}")
+            if f.name in ("after", "on"):
+                begin = start + timedelta(days=1) if f.name == "after" else start
+                self.seek.append(f"m.id >= {self._bind(id_floor(begin - slack))}")
         if f.name == "before":
             return f"m.created_at < {self._bind(start)}"
         if f.name == "after":
@@ -303,11 +316,6 @@ class _Query:
             self.tn = _websearch([[t] for t in plan.exclude]) if plan.exclude else None
             if self.tq is not None:
                 self.params["tq"] = self.tq
-                empty = db.session.execute(
-                    sa.text("SELECT numnode(websearch_to_tsquery('english', :tq)) = 0"),
-                    {"tq": self.tq},
-                ).scalar()
-                self.text_empty = bool(empty)
             if self.tn is not None:
                 self.params["tn"] = self.tn
         else:
@@ -322,6 +330,17 @@ class _Query:
                 self.params["fq"] = self.fq
             if self.fn:
                 self.params["fn"] = self.fn
+
+    def only_stop_words(self) -> bool:
+        """PostgreSQL drops stop words: True when the words left nothing to search for."""
+        if not self.pg or not self.plan.any_of:
+            return False
+        return bool(
+            db.session.execute(
+                sa.text("SELECT numnode(websearch_to_tsquery('english', :tq)) = 0"),
+                {"tq": self.tq},
+            ).scalar()
+        )
 
     def _text_conds(self, alias: str = "m") -> list[str]:
         """Per-row text tests (used by the walk and by non-text drivers)."""
@@ -409,27 +428,57 @@ class _Query:
         self, order: str, after: tuple[Any, ...] | None, limit: int
     ) -> tuple[list[tuple[str, Any]], tuple[Any, ...] | None, int, bool, str]:
         """The page's (id, rowid) pairs, the next cursor key, the total and the strategy."""
-        text_n = self._text_size()
-        sizes = {
-            "text": text_n,
-            "scope": self._scope_size(),
-            "author": self._author_size(),
-        }
-        known = {k: v for k, v in sizes.items() if v is not None}
-        driver = min(known, key=lambda k: known[k]) if known else None
-        small = driver is not None and known[driver] <= (
-            COLLECT_MAX if self.pg or driver != "text" else SQLITE_FTS_PROBE
-        )
+        if self.pg:
+            # The planner's own estimate for the whole condition (no rows read).
+            driver: str | None = "plan"
+            size = self._pg_estimate()
+        else:
+            sizes = {
+                "text": self._text_size(),
+                "scope": self._scope_size(),
+                "author": self._author_size(),
+            }
+            known = {k: v for k, v in sizes.items() if v is not None}
+            driver = min(known, key=lambda k: known[k]) if known else None
+            size = known[driver] if driver else None
+        small = size is not None and size <= (SQLITE_FTS_PROBE if driver == "text" else COLLECT_MAX)
         if order == "relevance":
             return self._relevance(after, limit, driver if small else None)
         if small:
             ids, nxt, total, capped = self._collect(after, limit, driver)
             return ids, nxt, total, capped, f"collect:{driver}"
-        ids, nxt, total, capped, how = self._walk(after, limit)
-        return ids, nxt, total, capped, how
+        if self.pg and self._scope_threads_sql() is not None:
+            return self._lateral_walk(after, limit)
+        return self._walk(after, limit)
+
+    def _pg_estimate(self) -> int:
+        plan = db.session.execute(
+            sa.text(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM messages m WHERE {self._where()}"),
+            self.params,
+        ).scalar()
+        if isinstance(plan, str):
+            plan = json.loads(plan)
+        return int(plan[0]["Plan"]["Plan Rows"])
+
+    def _scope_threads_sql(self) -> str | None:
+        """Several threads to walk one by one (an end user's, or several in:), else None."""
+        if self.thread_ids is not None:
+            if len(self.thread_ids) == 1:
+                return None
+            binds = ", ".join(self._bind(t) for t in self.thread_ids)
+            return f"SELECT id AS thread_id FROM threads WHERE id IN ({binds})"
+        if not self.staff and self.author_id is None:
+            viewer = self._bind(self.viewer.id)
+            return f"SELECT thread_id FROM participants WHERE user_id = {viewer}"
+        return None
 
     def _where(self, extra: list[str] | None = None, text: bool = True) -> str:
-        conds = list(self.conds) + (self._text_conds() if text else []) + (extra or [])
+        conds = (
+            list(self.conds)
+            + list(self.seek)
+            + (self._text_conds() if text else [])
+            + (extra or [])
+        )
         return " AND ".join(conds) if conds else "1 = 1"
 
     def _rowid(self) -> str:
@@ -486,8 +535,8 @@ class _Query:
         budget: int = WALK_BUDGET,
         fallback: bool = True,
     ) -> tuple[list[tuple[str, Any]], tuple[Any, ...] | None, int, bool, str]:
-        """Walk newest-first reading at most WALK_BUDGET rows, then collect below the last one."""
-        seek: list[str] = []
+        """Walk newest-first reading at most `budget` rows, then collect below the last one."""
+        seek = list(self.seek)
         if after:
             seek.append(f"m.id < {self._bind(after[0])}")
         # Walk the narrowest index that yields id order: one thread, one author, or all.
@@ -497,46 +546,87 @@ class _Query:
             seek.append(f"m.user_id = {self._bind(self.author_id)}")
         inner_where = " AND ".join(seek) if seek else "1 = 1"
         cols = "m.*" if self.pg else "m.rowid AS rowid, m.*"
-        # The LIMIT fences the walk: the planner cannot push the text test into it (so it
-        # cannot swap the walk for a GIN bitmap and a sort), and it bounds the rows read.
+        rid = "NULL" if self.pg else "m.rowid"
+        where = self._where()
+        # The inner LIMIT fences the walk: the planner cannot push the text test into it (so
+        # it cannot trade the walk for a GIN bitmap and a sort), and it bounds the rows read.
+        # The window statistics (matches among the newest COUNT_WINDOW rows) give the count.
         sql = (
-            f"SELECT m.id, {'NULL' if self.pg else 'm.rowid'} AS rid "
+            f"WITH win AS (SELECT count(*) AS n, sum(CASE WHEN {where} THEN 1 ELSE 0 END) AS k "
             f"FROM (SELECT {cols} FROM messages m WHERE {inner_where} "
-            f"ORDER BY m.id DESC LIMIT :budget) m WHERE {self._where()} "
-            "ORDER BY m.id DESC LIMIT :lim"
+            "ORDER BY m.id DESC LIMIT :cwin) m) "
+            "SELECT w.id, w.rid, win.n, win.k FROM win LEFT JOIN "
+            f"(SELECT m.id, {rid} AS rid FROM (SELECT {cols} FROM messages m "
+            f"WHERE {inner_where} ORDER BY m.id DESC LIMIT :budget) m "
+            f"WHERE {where} LIMIT :lim) w ON 1 = 1"
         )
-        params = {**self.params, "budget": budget, "lim": limit + 1}
-        pairs = [(r[0], r[1]) for r in db.session.execute(sa.text(sql), params)]
+        params = {
+            **self.params,
+            "budget": budget,
+            "lim": limit + 1,
+            "cwin": min(COUNT_WINDOW, budget),
+        }
+        rows = db.session.execute(sa.text(sql), params).all()
+        win_rows, win_hits = (int(rows[0][2] or 0), int(rows[0][3] or 0)) if rows else (0, 0)
+        pairs = sorted(((r[0], r[1]) for r in rows if r[0] is not None), reverse=True)
         how = "walk"
+        exact: tuple[int, bool] | None = None
         if len(pairs) <= limit and fallback:
-            floor = self._walk_floor(inner_where)
+            floor = self._walk_floor(inner_where, budget)
             if floor is not None:
                 # The budget ran out before a full page: the rest is rare, so collect it.
-                start = floor
+                # The walk found all its matches (fewer than a page), the collect counts the rest.
                 driver = "text" if self.plan.any_of else None
-                more, _, _, _ = self._collect((start,), limit + 1 - len(pairs), driver)
+                walked = len(pairs)
+                more, _, n_more, more_capped = self._collect(
+                    (floor,), limit + 1 - len(pairs), driver
+                )
                 pairs += more
                 how = "walk+collect"
+                exact = (
+                    min(walked + n_more, COUNT_CAP),
+                    more_capped or walked + n_more > COUNT_CAP,
+                )
         nxt = (pairs[limit - 1][0],) if len(pairs) > limit else None
-        total, capped = self._count_capped()
+        if exact is not None:
+            total, capped = exact
+        elif win_rows < min(COUNT_WINDOW, budget) and len(pairs) <= limit:
+            total, capped = len(pairs), False  # the walk read everything there was
+        else:
+            total, capped = _more_than(max(win_hits, len(pairs))), True
         return pairs[:limit], nxt, total, capped, how
 
-    def _walk_floor(self, inner_where: str) -> str | None:
+    def _lateral_walk(
+        self, after: tuple[Any, ...] | None, limit: int
+    ) -> tuple[list[tuple[str, Any]], tuple[Any, ...] | None, int, bool, str]:
+        """PostgreSQL: walk each thread of the scope newest-first, then merge the pages."""
+        threads = self._scope_threads_sql()
+        seek = list(self.seek)
+        if after:
+            seek.append(f"m.id < {self._bind(after[0])}")
+        where = " AND ".join([self._where(), *seek])
+        sql = (
+            f"SELECT x.id FROM ({threads}) p CROSS JOIN LATERAL (SELECT m.id FROM messages m "
+            f"WHERE m.thread_id = p.thread_id AND {where} ORDER BY m.id DESC LIMIT :lim) x "
+            "ORDER BY x.id DESC LIMIT :lim"
+        )
+        ids = list(db.session.execute(sa.text(sql), {**self.params, "lim": limit + 1}).scalars())
+        pairs = [(i, None) for i in ids]
+        nxt = (pairs[limit - 1][0],) if len(pairs) > limit else None
+        if len(pairs) > limit:
+            return pairs[:limit], nxt, _more_than(len(pairs)), True, "walk:threads"
+        return pairs, None, len(pairs), False, "walk:threads"
+
+    def _walk_floor(self, inner_where: str, budget: int) -> str | None:
         """The last id the walk read, or None when it read every row there was."""
         rows = db.session.execute(
             sa.text(
                 f"SELECT m.id FROM messages m WHERE {inner_where} "
                 "ORDER BY m.id DESC LIMIT 1 OFFSET :skip"
             ),
-            {**self.params, "skip": WALK_BUDGET - 1},
+            {**self.params, "skip": budget - 1},
         ).all()
         return rows[0][0] if rows else None
-
-    def _count_capped(self) -> tuple[int, bool]:
-        """Count up to COUNT_CAP + 1 matches."""
-        sql = f"SELECT count(*) FROM (SELECT 1 FROM messages m WHERE {self._where()} LIMIT :cap) s"
-        n = int(db.session.execute(sa.text(sql), {**self.params, "cap": COUNT_CAP + 1}).scalar())
-        return min(n, COUNT_CAP), n > COUNT_CAP
 
     def _relevance(
         self, after: tuple[Any, ...] | None, limit: int, driver: str | None
@@ -596,70 +686,71 @@ class _Query:
         got = [(r[1], r[2], float(r[3])) for r in rows if r[1] is not None]
         nxt = (got[limit - 1][2], got[limit - 1][0]) if len(got) > limit else None
         if driver is None:
-            total, capped = self._count_capped()
+            total, capped = _more_than(total + 1), True
         else:
             total, capped = min(total, COUNT_CAP), total > COUNT_CAP
         return [(i, r) for i, r, _ in got[:limit]], nxt, total, capped, how
 
     # -- snippets ------------------------------------------------------------------------------
 
-    def snippets(self, pairs: list[tuple[str, Any]], contents: dict[str, str]) -> dict[str, Markup]:
-        """Highlighted, escaped snippets for the rows shown (and only those)."""
-        start, stop = f"\ue000{self.nonce}\ue000", f"\ue001{self.nonce}\ue001"
-        raw: dict[str, str] = {}
-        if pairs and self.plan.any_of and not self.text_empty:
-            if self.pg:
-                opts = (
-                    f'StartSel="{start}", StopSel="{stop}", MaxWords=30, MinWords=12, '
-                    'ShortWord=2, MaxFragments=2, FragmentDelimiter=" … "'
-                )
-                binds = ", ".join(self._bind(i) for i, _ in pairs)
-                # ts_headline drops what its parser takes for HTML tags: swap <, > and & for
-                # private-use characters first and swap them back before escaping.
-                # Short messages are shown whole (HighlightAll), long ones as fragments.
-                sql = (
-                    "SELECT id, ts_headline('english', translate(content, '<>&', :tr), "
-                    "websearch_to_tsquery('english', :tq), CASE WHEN length(content) <= "
-                    f"{SNIPPET_CHARS} THEN :optsall ELSE :opts END) FROM messages "
-                    f"WHERE id IN ({binds})"
-                )
-                rows = db.session.execute(
-                    sa.text(sql),
-                    {
-                        **self.params,
-                        "tr": "\ue002\ue003\ue004",
-                        "opts": opts,
-                        "optsall": f'StartSel="{start}", StopSel="{stop}", HighlightAll=true',
-                    },
-                ).all()
-                raw = {
-                    i: h.translate({0xE002: "<", 0xE003: ">", 0xE004: "&"})
-                    for i, h in rows
-                    if h is not None
-                }
-            else:
-                fts = _fts(self.plan.any_of)
-                by_rowid = {r: i for i, r in pairs}
-                binds = ", ".join(self._bind(r) for r in by_rowid)
-                sql = (
-                    "SELECT rowid, snippet(messages_fts, 0, :s, :e, '…', 24) FROM messages_fts "
-                    f"WHERE messages_fts MATCH :hq AND rowid IN ({binds})"
-                )
-                rows = db.session.execute(
-                    sa.text(sql), {**self.params, "s": start, "e": stop, "hq": fts}
-                ).all()
-                raw = {by_rowid[r]: s for r, s in rows if r in by_rowid and s is not None}
-        out = {}
-        for i, _ in pairs:
-            text = raw.get(i)
-            if text is None:
-                content = contents.get(i, "")
-                text = content if len(content) <= SNIPPET_CHARS else content[:SNIPPET_CHARS] + "…"
-            html = str(escape(text)).replace(start, "<mark>").replace(stop, "</mark>")
-            # Safe: everything came through escape() above; the only markup added is our own
-            # <mark> pairs, placed by the database at the random sentinels of this request.
-            out[i] = Markup(html)  # noqa: S704
-        return out
+    @property
+    def sentinels(self) -> tuple[str, str]:
+        """Random start/stop markers for this request: message text cannot forge them."""
+        return f"\ue000{self.nonce}\ue000", f"\ue001{self.nonce}\ue001"
+
+    def snippet_column(self) -> Any:
+        """A column with the database's highlighted text, for the rows shown (or None)."""
+        if not self.plan.any_of:
+            return None
+        start, stop = self.sentinels
+        if self.pg:
+            english = sa.literal_column("'english'::regconfig")
+            fragments = (
+                f'StartSel="{start}", StopSel="{stop}", MaxWords=30, MinWords=12, '
+                'ShortWord=2, MaxFragments=2, FragmentDelimiter=" … "'
+            )
+            whole = f'StartSel="{start}", StopSel="{stop}", HighlightAll=true'
+            # ts_headline drops what its parser takes for HTML tags: swap <, > and & for
+            # private-use characters first, and back before escaping. Short messages are
+            # shown whole, long ones as fragments.
+            return sa.func.ts_headline(
+                english,
+                sa.func.translate(Message.content, "<>&", "\ue002\ue003\ue004"),
+                sa.func.websearch_to_tsquery(english, self.tq),
+                sa.case((sa.func.length(Message.content) <= SNIPPET_CHARS, whole), else_=fragments),
+            )
+        fts = sa.table("messages_fts", sa.column("rowid"))
+        name = sa.literal_column("messages_fts")
+        return (
+            sa.select(sa.func.snippet(name, 0, start, stop, "…", 24))
+            .select_from(fts)
+            .where(
+                name.op("MATCH")(_fts(self.plan.any_of)),
+                fts.c.rowid == sa.literal_column("messages.rowid"),
+            )
+            .scalar_subquery()
+        )
+
+    def render_snippet(self, raw: str | None, content: str) -> Markup:
+        """Escape the text, then turn our sentinels (and only them) into <mark> tags."""
+        start, stop = self.sentinels
+        if raw is None or start not in raw:
+            raw = content if len(content) <= SNIPPET_CHARS else content[:SNIPPET_CHARS] + "…"
+        elif self.pg:
+            raw = raw.translate({0xE002: "<", 0xE003: ">", 0xE004: "&"})
+        html = str(escape(raw)).replace(start, "<mark>").replace(stop, "</mark>")
+        # Safe: all of the text went through escape() above; the only markup added is our
+        # own <mark> pairs, which the database put at this request's random sentinels.
+        return Markup(html)  # noqa: S704
+
+
+def _more_than(n: int) -> int:
+    """A round number below `n` (so "more than" it is true): 480 -> 400, 21 -> 20, 7 -> 6."""
+    n -= 1
+    if n < 10:
+        return max(n, 0)
+    magnitude = 10 ** (len(str(n)) - 1)
+    return n // magnitude * magnitude
 
 
 def _websearch(groups: list[list[Term]]) -> str:
@@ -676,27 +767,30 @@ def _fts(groups: list[list[Term]]) -> str:
     return " OR ".join("(" + " AND ".join(_fts_term(t) for t in g) + ")" for g in groups)
 
 
-def _load_hits(pairs: list[tuple[str, Any]], q: _Query) -> list[Hit]:
-    """The messages of the page with their authors, threads, mentions and attachments."""
+def _load_hits(pairs: list[tuple[str, Any]], q: _Query, *, with_relations: bool) -> list[Hit]:
+    """The page's messages with author, thread and snippet in one query (+2 for relations)."""
     if not pairs:
         return []
     ids = [i for i, _ in pairs]
-    msgs = {
-        m.id: m
-        for m in db.session.scalars(
-            sa.select(Message)
-            .where(Message.id.in_(ids))
-            .options(
-                selectinload(Message.user),
-                selectinload(Message.thread),
-                selectinload(Message.mentions),
-                selectinload(Message.attachments),
-            )
-        )
-    }
-    snippets = q.snippets(pairs, {i: m.content for i, m in msgs.items()})
-    return [
-        Hit(message=msgs[i], author=msgs[i].user, thread=msgs[i].thread, snippet=snippets[i])
-        for i in ids
-        if i in msgs
-    ]
+    cols: list[Any] = [Message, User, Thread]
+    snippet = q.snippet_column()
+    if snippet is not None:
+        cols.append(snippet.label("snippet"))
+    stmt = (
+        sa.select(*cols)
+        .join(User, User.id == Message.user_id)
+        .join(Thread, Thread.id == Message.thread_id)
+        .where(Message.id.in_(ids))
+    )
+    if with_relations:
+        stmt = stmt.options(selectinload(Message.mentions), selectinload(Message.attachments))
+    rows = {r[0].id: r for r in db.session.execute(stmt)}
+    hits = []
+    for i in ids:
+        row = rows.get(i)
+        if row is None:
+            continue
+        msg, author, thread = row[0], row[1], row[2]
+        raw = row[3] if snippet is not None else None
+        hits.append(Hit(msg, author, thread, q.render_snippet(raw, msg.content)))
+    return hits

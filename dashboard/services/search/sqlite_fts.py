@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .schema import FTS_TABLE
+from .schema import FTS_TABLE, HIDDEN_INDEX, HIDDEN_INDEX_DDL
 
 TOKENIZER = "porter unicode61 remove_diacritics 2"
 
@@ -49,9 +49,13 @@ def create(conn: Any) -> None:
 
 
 def restore(conn: Any) -> None:
-    """Re-create the triggers and rebuild the index (call after a batch operation on messages)."""
+    """Re-create the triggers (and the is:hidden index) and rebuild the FTS index.
+
+    Call it after any batch operation on messages.
+    """
     for sql in TRIGGERS:
         _exec(conn, sql)
+    _exec(conn, HIDDEN_INDEX_DDL)
     rebuild(conn)
 
 
@@ -65,6 +69,7 @@ def drop(conn: Any) -> None:
     for name in TRIGGER_NAMES:
         _exec(conn, f"DROP TRIGGER IF EXISTS {name}")
     _exec(conn, f"DROP TABLE IF EXISTS {FTS_TABLE}")
+    _exec(conn, f"DROP INDEX IF EXISTS {HIDDEN_INDEX}")
 
 
 def has_triggers(conn: Any) -> bool:
