@@ -36,9 +36,8 @@ from .parser import Filter, Plan, Term
 
 PAGE_MAX = 100
 COUNT_CAP = 1000  # "more than 1000 results" beyond this
-COLLECT_MAX = 20_000  # collect when the smallest driver is at most this many rows
+COLLECT_MAX = 10_000  # collect at most this (PG estimates unknown words at 0.5%)
 WALK_BUDGET = 4_000  # rows a walk reads before it switches to collecting the rest
-COUNT_WINDOW = 1_000  # a walk counts its matches among this many newest rows
 RELEVANCE_WINDOW = 1_000  # relevance ranks at most this many of the newest matches
 RELEVANCE_SCAN = 20_000  # … found among this many newest messages, when the words are common
 SQLITE_FTS_PROBE = 3_000  # SQLite: count FTS postings up to this to size a term
@@ -550,25 +549,14 @@ class _Query:
         where = self._where()
         # The inner LIMIT fences the walk: the planner cannot push the text test into it (so
         # it cannot trade the walk for a GIN bitmap and a sort), and it bounds the rows read.
-        # The window statistics (matches among the newest COUNT_WINDOW rows) give the count.
         sql = (
-            f"WITH win AS (SELECT count(*) AS n, sum(CASE WHEN {where} THEN 1 ELSE 0 END) AS k "
-            f"FROM (SELECT {cols} FROM messages m WHERE {inner_where} "
-            "ORDER BY m.id DESC LIMIT :cwin) m) "
-            "SELECT w.id, w.rid, win.n, win.k FROM win LEFT JOIN "
-            f"(SELECT m.id, {rid} AS rid FROM (SELECT {cols} FROM messages m "
+            f"SELECT m.id, {rid} AS rid FROM (SELECT {cols} FROM messages m "
             f"WHERE {inner_where} ORDER BY m.id DESC LIMIT :budget) m "
-            f"WHERE {where} LIMIT :lim) w ON 1 = 1"
+            f"WHERE {where} LIMIT :lim"
         )
-        params = {
-            **self.params,
-            "budget": budget,
-            "lim": limit + 1,
-            "cwin": min(COUNT_WINDOW, budget),
-        }
+        params = {**self.params, "budget": budget, "lim": limit + 1}
         rows = db.session.execute(sa.text(sql), params).all()
-        win_rows, win_hits = (int(rows[0][2] or 0), int(rows[0][3] or 0)) if rows else (0, 0)
-        pairs = sorted(((r[0], r[1]) for r in rows if r[0] is not None), reverse=True)
+        pairs = sorted(((r[0], r[1]) for r in rows), reverse=True)
         how = "walk"
         exact: tuple[int, bool] | None = None
         if len(pairs) <= limit and fallback:
@@ -590,10 +578,12 @@ class _Query:
         nxt = (pairs[limit - 1][0],) if len(pairs) > limit else None
         if exact is not None:
             total, capped = exact
-        elif win_rows < min(COUNT_WINDOW, budget) and len(pairs) <= limit:
-            total, capped = len(pairs), False  # the walk read everything there was
+        elif len(pairs) > limit:
+            # A full page from a walk: counting every match would read them all. Say what
+            # is known for certain (Slack and Gmail also give estimates here).
+            total, capped = limit, True
         else:
-            total, capped = _more_than(max(win_hits, len(pairs))), True
+            total, capped = len(pairs), False  # the walk read everything there was
         return pairs[:limit], nxt, total, capped, how
 
     def _lateral_walk(
