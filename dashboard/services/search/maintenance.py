@@ -21,28 +21,27 @@ def reindex(progress: Callable[[int], None] = lambda n: None) -> str:
     """Rebuild the index: FTS5 re-read in batches on SQLite, REINDEX of the GIN on PostgreSQL."""
     conn = db.session.connection()
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql(sqlite_fts.CREATE_TABLE)
-        for sql in sqlite_fts.TRIGGERS:
-            conn.exec_driver_sql(sql)
-        conn.exec_driver_sql(schema.HIDDEN_INDEX_DDL)
+        # Column, keys, indexes and triggers as the migration makes them, then a fresh index.
+        sqlite_fts.create(conn, rebuild=False)
         conn.exec_driver_sql("INSERT INTO messages_fts(messages_fts) VALUES ('delete-all')")
-        last = 0
+        last = -1
         while True:
-            # Batches by rowid: [last, upper] where upper is BATCH rows on, or the rest.
+            # Batches by key: (last, upper] where upper is BATCH rows on, or the rest.
             upper = conn.exec_driver_sql(
-                "SELECT rowid FROM messages WHERE rowid > ? ORDER BY rowid LIMIT 1 OFFSET ?",
+                "SELECT search_rowid FROM messages WHERE search_rowid > ? "
+                "ORDER BY search_rowid LIMIT 1 OFFSET ?",
                 (last, BATCH - 1),
             ).scalar()
             if upper is None:
                 n = conn.exec_driver_sql(
-                    "INSERT INTO messages_fts(rowid, content) SELECT rowid, content "
-                    "FROM messages WHERE rowid > ?",
+                    "INSERT INTO messages_fts(rowid, content) SELECT search_rowid, content "
+                    "FROM messages WHERE search_rowid > ?",
                     (last,),
                 ).rowcount
             else:
                 n = conn.exec_driver_sql(
-                    "INSERT INTO messages_fts(rowid, content) SELECT rowid, content "
-                    "FROM messages WHERE rowid > ? AND rowid <= ?",
+                    "INSERT INTO messages_fts(rowid, content) SELECT search_rowid, content "
+                    "FROM messages WHERE search_rowid > ? AND search_rowid <= ?",
                     (last, upper),
                 ).rowcount
             db.session.commit()

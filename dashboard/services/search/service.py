@@ -31,15 +31,18 @@ from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...models import Message, Participant, Thread, User, id_floor
-from . import parser
+from . import parser, sqlite_fts
 from .parser import Filter, Plan, Term
 
 PAGE_MAX = 100
 COUNT_CAP = 1000  # "more than 1000 results" beyond this
+RARE_MAX = 12_000  # PG: collect when the planner expects at most this many matches
+WALK_MIN_SELECTIVITY = 0.01  # PG: walk when at least this share of the walked rows match
 COLLECT_MAX = 10_000  # collect at most this (PG estimates unknown words at 0.5%)
 WALK_BUDGET = 4_000  # rows a walk reads before it switches to collecting the rest
 RELEVANCE_WINDOW = 1_000  # relevance ranks at most this many of the newest matches
 RELEVANCE_SCAN = 20_000  # … found among this many newest messages, when the words are common
+FTS_WALK_BUDGET = 3_000  # SQLite: FTS matches a walk reads before collecting the rest
 SQLITE_FTS_PROBE = 3_000  # SQLite: count FTS postings up to this to size a term
 SNIPPET_CHARS = 240
 
@@ -172,6 +175,8 @@ class _Query:
         self.thread_ids: list[str] | None = None  # a set the results must fall in (in:, scope)
         self.author_id: str | None = None
         self.seek: list[str] = []  # id bounds from the dates (ids are time-ordered)
+        self.rowid_bounds: list[str] = []  # the same bounds on SQLite's FTS rowid
+        self.date_conds: list[str] = []  # created_at tests that the id bounds mirror
         self.nonce = secrets.token_hex(6)
         self._n = 0
 
@@ -236,7 +241,10 @@ class _Query:
             if sql == "HIDDEN":
                 hidden_wanted = not f.negated
                 continue
-            self.conds.append(f"NOT ({sql})" if f.negated else sql)
+            cond = f"NOT ({sql})" if f.negated else sql
+            self.conds.append(cond)
+            if f.name in ("before", "after", "on") and not f.negated:
+                self.date_conds.append(cond)
         if hidden_wanted:
             self.conds.append("m.hidden_at IS NOT NULL")
         else:
@@ -294,9 +302,13 @@ class _Query:
             if f.name in ("before", "on"):
                 end = start if f.name == "before" else start + timedelta(days=1)
                 self.seek.append(f"m.id < {self._bind(id_floor(end + slack))}")
+                key = sqlite_fts.key(id_floor(end + slack))
+                self.rowid_bounds.append(f"rowid < {self._bind(key)}")
             if f.name in ("after", "on"):
                 begin = start + timedelta(days=1) if f.name == "after" else start
                 self.seek.append(f"m.id >= {self._bind(id_floor(begin - slack))}")
+                key = sqlite_fts.key(id_floor(begin - slack))
+                self.rowid_bounds.append(f"rowid >= {self._bind(key)}")
         if f.name == "before":
             return f"m.created_at < {self._bind(start)}"
         if f.name == "after":
@@ -353,12 +365,12 @@ class _Query:
             if getattr(self, "fq", None):
                 out.append(
                     "EXISTS (SELECT 1 FROM messages_fts f WHERE f.messages_fts MATCH :fq "
-                    f"AND f.rowid = {alias}.rowid)"
+                    f"AND f.rowid = {alias}.search_rowid)"
                 )
             if getattr(self, "fn", None):
                 out.append(
                     "NOT EXISTS (SELECT 1 FROM messages_fts f WHERE f.messages_fts MATCH :fn "
-                    f"AND f.rowid = {alias}.rowid)"
+                    f"AND f.rowid = {alias}.search_rowid)"
                 )
         return out
 
@@ -428,12 +440,16 @@ class _Query:
     ) -> tuple[list[tuple[str, Any]], tuple[Any, ...] | None, int, bool, str]:
         """The page's (id, rowid) pairs, the next cursor key, the total and the strategy."""
         if self.pg:
-            # The planner's own estimate for the whole condition (no rows read).
-            driver: str | None = "plan"
-            size = self._pg_estimate()
+            return self._pg_run(order, after, limit)
+        if getattr(self, "fq", None):
+            # SQLite with words: FTS5 drives, either all of a few matches (collect) or the
+            # newest matches in its time-ordered rowid order (walk).
+            text_n = self._text_size() or 0
+            driver, size = "text", text_n
+            if text_n > SQLITE_FTS_PROBE and order != "relevance":
+                return self._fts_walk(after, limit)
         else:
             sizes = {
-                "text": self._text_size(),
                 "scope": self._scope_size(),
                 "author": self._author_size(),
             }
@@ -446,9 +462,213 @@ class _Query:
         if small:
             ids, nxt, total, capped = self._collect(after, limit, driver)
             return ids, nxt, total, capped, f"collect:{driver}"
-        if self.pg and self._scope_threads_sql() is not None:
-            return self._lateral_walk(after, limit)
         return self._walk(after, limit)
+
+    # -- PostgreSQL ------------------------------------------------------------------------------
+
+    def _pg_run(
+        self, order: str, after: tuple[Any, ...] | None, limit: int
+    ) -> tuple[list[tuple[str, Any]], tuple[Any, ...] | None, int, bool, str]:
+        """Pick collect, walk, per-thread walk or time slices from the planner's estimates."""
+        # Parallel workers only slow down queries that read a few hundred rows.
+        db.session.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
+        total, walk_rows, text_n = self._pg_sizes()
+        phrase = any(t.is_phrase for g in self.plan.any_of for t in g)
+        # PostgreSQL estimates a phrase as if its words could be anywhere: far too high.
+        matches = total / 5 if phrase else total
+        # Collect only when the index that finds the rows finds few: few words (or none) and
+        # few matches. A few matches of a common word joined with a filter are not few rows.
+        few = total <= RARE_MAX and (text_n is None or text_n <= RARE_MAX)
+        if order == "relevance":
+            return self._relevance(after, limit, "plan" if few else None)
+        if few:
+            got = self._collect(after, limit, "plan", cap=RARE_MAX)
+            if got is not None:
+                ids, nxt, n, capped = got
+                return ids, nxt, n, capped, "collect"
+            matches = max(matches, RARE_MAX)  # more than estimated: slice instead
+        if self._scope_threads_sql() is not None:
+            return self._lateral_walk(after, limit)
+        selectivity = matches / max(walk_rows, 1)
+        if selectivity >= WALK_MIN_SELECTIVITY:
+            return self._walk(after, limit, selectivity=selectivity)
+        return self._sliced(after, limit, selectivity)
+
+    def _pg_sizes(self) -> tuple[int, int, int | None]:
+        """Planner estimates (no rows read): matches, rows of the walked index, word matches.
+
+        The created_at tests are left out: the id bounds say the same, and PostgreSQL would
+        multiply the two as if they were independent.
+        """
+        walk_where = " AND ".join(self._walk_seek(None)) or "1 = 1"
+        conds = [c for c in self.conds if c not in self.date_conds]
+        where = " AND ".join(conds + self.seek + self._text_conds()) or "1 = 1"
+        parts = [
+            f"(SELECT count(*) FROM messages m WHERE {where})",
+            f"(SELECT count(*) FROM messages m WHERE {walk_where})",
+        ]
+        if self.plan.any_of:
+            parts.append(
+                "(SELECT count(*) FROM messages m "
+                "WHERE m.search_tsv @@ websearch_to_tsquery('english', :tq))"
+            )
+        plan = db.session.execute(
+            sa.text(f"EXPLAIN (FORMAT JSON) SELECT {', '.join(parts)}"), self.params
+        ).scalar()
+        if isinstance(plan, str):
+            plan = json.loads(plan)
+        rows = []
+        for sub in plan[0]["Plan"].get("Plans", []):
+            node = sub
+            while node.get("Node Type") in ("Aggregate", "Gather") and node.get("Plans"):
+                node = node["Plans"][0]
+            rows.append(int(node.get("Plan Rows", 0)))
+        while len(rows) < len(parts):
+            rows.append(0)
+        return rows[0], rows[1], (rows[2] if self.plan.any_of else None)
+
+    def _walk_seek(self, after: tuple[Any, ...] | None) -> list[str]:
+        """The walked index's range: the dates' id bounds, the cursor, one thread or author."""
+        seek = list(self.seek)
+        if after:
+            seek.append(f"m.id < {self._bind(after[0])}")
+        if self.thread_ids is not None and len(self.thread_ids) == 1:
+            seek.append(f"m.thread_id = {self._bind(self.thread_ids[0])}")
+        elif self.author_id is not None:
+            seek.append(f"m.user_id = {self._bind(self.author_id)}")
+        return seek
+
+    def _timeline(self) -> tuple[int, int, float]:
+        """Newest and oldest message times (ms, from the ids) and the table's row estimate."""
+        hi, lo, n = db.session.execute(
+            sa.text(
+                "SELECT max(id), min(id), (SELECT reltuples FROM pg_class "
+                "WHERE oid = 'messages'::regclass) FROM messages"
+            )
+        ).one()
+        if hi is None:
+            return 0, 0, 0.0
+        return _ms_of(hi), _ms_of(lo), float(n or 0)
+
+    def _sliced(
+        self, after: tuple[Any, ...] | None, limit: int, selectivity: float
+    ) -> tuple[list[tuple[str, Any]], tuple[Any, ...] | None, int, bool, str]:
+        """Matches too rare to walk to, too many to collect: newest-first slices of time.
+
+        Each slice is an id range (ids are time-ordered) sized to hold a page of matches at
+        the estimated rate; bitmap scans only, so PostgreSQL ANDs the GIN (and any other
+        index) with the id range and reads only the candidates in the slice. Slices grow
+        fourfold until the page is full or the oldest message is reached.
+        """
+        newest, oldest, n = self._timeline()
+        if n <= 0 or newest <= oldest:
+            ids, nxt, total, capped = self._collect(after, limit, "plan")
+            return ids, nxt, total, capped, "collect"
+        per_ms = n / (newest - oldest)
+        span = max(60_000.0, 3 * (limit + 1) / max(selectivity, 1e-7) / per_ms)
+        hi_ms = _ms_of(after[0]) + 1 if after else newest + 1
+        upper = f"m.id < {self._bind(after[0])}" if after else None
+        pairs: list[tuple[str, Any]] = []
+        slices = 0
+        db.session.execute(sa.text("SET LOCAL enable_indexscan = off"))
+        db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))
+        try:
+            while len(pairs) <= limit:
+                lo_ms = hi_ms - span
+                bounds = [f"m.id >= {self._bind(_id_at_ms(int(lo_ms)))}"]
+                if upper:
+                    bounds.append(upper)
+                sql = (
+                    f"SELECT m.id FROM messages m WHERE {self._where(extra=bounds)} "
+                    "ORDER BY m.id DESC LIMIT :lim"
+                )
+                got = db.session.execute(
+                    sa.text(sql), {**self.params, "lim": limit + 1 - len(pairs)}
+                ).scalars()
+                pairs += [(i, None) for i in got]
+                slices += 1
+                if lo_ms <= oldest:
+                    break
+                upper = f"m.id < {self._bind(_id_at_ms(int(lo_ms)))}"
+                hi_ms = lo_ms
+                span *= 4
+        finally:
+            db.session.execute(sa.text("SET LOCAL enable_indexscan = on"))
+            db.session.execute(sa.text("SET LOCAL enable_seqscan = on"))
+        how = f"slices:{slices}"
+        if len(pairs) > limit:
+            return pairs[:limit], (pairs[limit - 1][0],), limit, True, how
+        return pairs, None, len(pairs), False, how
+
+    def _fts_walk(
+        self, after: tuple[Any, ...] | None, limit: int
+    ) -> tuple[list[tuple[str, Any]], tuple[Any, ...] | None, int, bool, str]:
+        """SQLite: take FTS5 matches newest first (its rowid is time-ordered), test the rest.
+
+        The inner LIMIT bounds how many matches are read; past it, the rest is collected
+        through the smallest other driver.
+        """
+        bounds = list(self.rowid_bounds)
+        extra = []
+        if after:
+            # Ids sharing a key sort by id inside it: include the key's ties, then test the id.
+            bounds.append(f"rowid <= {self._bind(sqlite_fts.key(after[0]) + 7)}")
+            extra.append(f"m.id < {self._bind(after[0])}")
+        rng = "".join(f" AND {b}" for b in bounds)
+        where = self._where(extra=extra, text=False)
+        sql = (
+            "SELECT m.id, m.search_rowid FROM (SELECT rowid FROM messages_fts "
+            f"WHERE messages_fts MATCH :fq{rng} ORDER BY rowid DESC LIMIT :budget) f "
+            f"CROSS JOIN messages m ON m.search_rowid = f.rowid WHERE {where} LIMIT :lim"
+        )
+        params = {**self.params, "budget": FTS_WALK_BUDGET, "lim": limit + 1}
+        pairs = sorted(
+            ((r[0], r[1]) for r in db.session.execute(sa.text(sql), params)), reverse=True
+        )
+        how = "fts-walk"
+        if len(pairs) > limit:
+            return pairs[:limit], (pairs[limit - 1][0],), limit, True, how
+        floor = db.session.execute(
+            sa.text(
+                f"SELECT rowid FROM messages_fts WHERE messages_fts MATCH :fq{rng} "
+                "ORDER BY rowid DESC LIMIT 1 OFFSET :skip"
+            ),
+            {**self.params, "skip": FTS_WALK_BUDGET - 1},
+        ).scalar()
+        if floor is None:
+            return pairs, None, len(pairs), False, how  # read every match there was
+        # Many matches, few pass the filters: collect the rest below the floor through the
+        # filters' own index, testing the words against the set of matching keys.
+        walked = len(pairs)
+        rest_extra = [*extra, f"m.search_rowid < {self._bind(floor)}"]
+        more, _, n_more, capped = self._collect_in_set(rest_extra, limit + 1 - walked)
+        pairs += more
+        nxt = (pairs[limit - 1][0],) if len(pairs) > limit else None
+        total = walked + n_more
+        return (
+            pairs[:limit],
+            nxt,
+            min(total, COUNT_CAP),
+            capped or total > COUNT_CAP,
+            ("fts-walk+collect"),
+        )
+
+    def _collect_in_set(
+        self, extra: list[str], limit: int
+    ) -> tuple[list[tuple[str, Any]], None, int, bool]:
+        """SQLite: rows passing the filters whose key is in the FTS match set (built once)."""
+        where = self._where(extra=extra, text=False)
+        sql = (
+            "WITH c AS MATERIALIZED (SELECT m.id, m.search_rowid AS rid FROM messages m "
+            f"WHERE {where} AND m.search_rowid IN "
+            "(SELECT rowid FROM messages_fts WHERE messages_fts MATCH :fq)) "
+            "SELECT (SELECT count(*) FROM c) AS n, p.id, p.rid FROM (SELECT 1) one "
+            "LEFT JOIN (SELECT id, rid FROM c ORDER BY id DESC LIMIT :lim) p ON 1"
+        )
+        rows = db.session.execute(sa.text(sql), {**self.params, "lim": limit}).all()
+        total = int(rows[0][0]) if rows else 0
+        pairs = [(r[1], r[2]) for r in rows if r[1] is not None]
+        return pairs, None, min(total, COUNT_CAP), total > COUNT_CAP
 
     def _pg_estimate(self) -> int:
         plan = db.session.execute(
@@ -481,17 +701,25 @@ class _Query:
         return " AND ".join(conds) if conds else "1 = 1"
 
     def _rowid(self) -> str:
-        return "m.id, NULL AS rid" if self.pg else "m.id, m.rowid AS rid"
+        return "m.id, NULL AS rid" if self.pg else "m.id, m.search_rowid AS rid"
 
     def _collect(
-        self, after: tuple[Any, ...] | None, limit: int, driver: str | None
-    ) -> tuple[list[tuple[str, Any]], tuple[Any, ...] | None, int, bool]:
-        """Materialize every match (small), count it, return the newest page below `after`."""
+        self,
+        after: tuple[Any, ...] | None,
+        limit: int,
+        driver: str | None,
+        cap: int | None = None,
+    ) -> Any:
+        """Materialize every match (small), count it, return the newest page below `after`.
+
+        With `cap` (PostgreSQL), None when there turn out to be more than `cap` matches.
+        """
         params = dict(self.params)
         if self.pg:
             where = self._where()
+            limit_sql = f" LIMIT {int(cap) + 1}" if cap else ""
             sql = (
-                f"WITH c AS MATERIALIZED (SELECT m.id FROM messages m WHERE {where}) "
+                f"WITH c AS MATERIALIZED (SELECT m.id FROM messages m WHERE {where}{limit_sql}) "
                 "SELECT (SELECT count(*) FROM c) AS n, p.id FROM "
                 "(SELECT id FROM c WHERE (:after IS NULL OR id < :after) "
                 "ORDER BY id DESC LIMIT :lim) p RIGHT JOIN (SELECT 1) one ON true"
@@ -499,12 +727,12 @@ class _Query:
         elif driver == "text":
             where = self._where(text=False)
             sql = (
-                "WITH c AS MATERIALIZED (SELECT m.id, m.rowid AS rid FROM messages_fts f "
-                "CROSS JOIN messages m ON m.rowid = f.rowid "
+                "WITH c AS MATERIALIZED (SELECT m.id, m.search_rowid AS rid FROM messages_fts f "
+                "CROSS JOIN messages m ON m.search_rowid = f.rowid "
                 f"WHERE f.messages_fts MATCH :fq AND {where}"
                 + (
                     " AND NOT EXISTS (SELECT 1 FROM messages_fts g WHERE g.messages_fts MATCH :fn"
-                    " AND g.rowid = m.rowid)"
+                    " AND g.rowid = m.search_rowid)"
                     if getattr(self, "fn", None)
                     else ""
                 )
@@ -515,7 +743,7 @@ class _Query:
         else:
             where = self._where()
             sql = (
-                "WITH c AS MATERIALIZED (SELECT m.id, m.rowid AS rid FROM messages m "
+                "WITH c AS MATERIALIZED (SELECT m.id, m.search_rowid AS rid FROM messages m "
                 f"WHERE {where}) SELECT (SELECT count(*) FROM c) AS n, p.id, p.rid FROM "
                 "(SELECT 1) one LEFT JOIN (SELECT id, rid FROM c WHERE "
                 "(:after IS NULL OR id < :after) ORDER BY id DESC LIMIT :lim) p ON 1"
@@ -523,6 +751,8 @@ class _Query:
         params.update(after=after[0] if after else None, lim=limit + 1)
         rows = db.session.execute(sa.text(sql), params).all()
         total = int(rows[0][0]) if rows else 0
+        if cap and total > cap:
+            return None
         pairs = [(r[1], r[2] if len(r) > 2 else None) for r in rows if r[1] is not None]
         nxt = (pairs[limit - 1][0],) if len(pairs) > limit else None
         return pairs[:limit], nxt, min(total, COUNT_CAP), total > COUNT_CAP
@@ -533,19 +763,14 @@ class _Query:
         limit: int,
         budget: int = WALK_BUDGET,
         fallback: bool = True,
+        selectivity: float | None = None,
     ) -> tuple[list[tuple[str, Any]], tuple[Any, ...] | None, int, bool, str]:
         """Walk newest-first reading at most `budget` rows, then collect below the last one."""
-        seek = list(self.seek)
-        if after:
-            seek.append(f"m.id < {self._bind(after[0])}")
         # Walk the narrowest index that yields id order: one thread, one author, or all.
-        if self.thread_ids is not None and len(self.thread_ids) == 1:
-            seek.append(f"m.thread_id = {self._bind(self.thread_ids[0])}")
-        elif self.author_id is not None:
-            seek.append(f"m.user_id = {self._bind(self.author_id)}")
+        seek = self._walk_seek(after)
         inner_where = " AND ".join(seek) if seek else "1 = 1"
-        cols = "m.*" if self.pg else "m.rowid AS rowid, m.*"
-        rid = "NULL" if self.pg else "m.rowid"
+        cols = "m.*"
+        rid = "NULL" if self.pg else "m.search_rowid"
         where = self._where()
         # The inner LIMIT fences the walk: the planner cannot push the text test into it (so
         # it cannot trade the walk for a GIN bitmap and a sort), and it bounds the rows read.
@@ -566,6 +791,15 @@ class _Query:
                 # The walk found all its matches (fewer than a page), the collect counts the rest.
                 driver = "text" if self.plan.any_of else None
                 walked = len(pairs)
+                if self.pg:
+                    rate = (walked + 1) / budget if selectivity is None else selectivity
+                    more, _, _, _, how = self._sliced(
+                        (floor,), limit + 1 - walked, min(rate, WALK_MIN_SELECTIVITY)
+                    )
+                    pairs += more
+                    nxt = (pairs[limit - 1][0],) if len(pairs) > limit else None
+                    n = min(len(pairs), limit)
+                    return pairs[:limit], nxt, n, len(pairs) > limit, f"walk+{how}"
                 more, _, n_more, more_capped = self._collect(
                     (floor,), limit + 1 - len(pairs), driver
                 )
@@ -623,7 +857,21 @@ class _Query:
     ) -> tuple[list[tuple[str, Any]], tuple[Any, ...] | None, int, bool, str]:
         """Rank the matches (all when few, else the newest RELEVANCE_WINDOW) best first."""
         params = dict(self.params)
-        if driver is None:
+        if driver is None and not self.pg:
+            # SQLite, common words: rank the newest RELEVANCE_WINDOW matches (FTS rowids are
+            # time-ordered, so they are a rowid range).
+            floor = db.session.execute(
+                sa.text(
+                    "SELECT rowid FROM messages_fts WHERE messages_fts MATCH :fq "
+                    "ORDER BY rowid DESC LIMIT 1 OFFSET :skip"
+                ),
+                {**self.params, "skip": RELEVANCE_WINDOW - 1},
+            ).scalar()
+            cand = f"f.rowid >= {self._bind(floor or 0)} AND {self._where(text=False)}"
+            driver_sql = "text"
+            how = "relevance:window"
+            params.update(self.params)
+        elif driver is None:
             # Common words: rank only the newest window of matches (a walk).
             window, _, _, _, _ = self._walk(
                 None, RELEVANCE_WINDOW, budget=RELEVANCE_SCAN, fallback=False
@@ -637,6 +885,8 @@ class _Query:
         else:
             cand = self._where()
             how = f"relevance:{driver}"
+        if driver is not None or self.pg:
+            driver_sql = driver
         if self.pg:
             score = "ts_rank_cd(m.search_tsv, websearch_to_tsquery('english', :tq))"
             sql = (
@@ -646,20 +896,20 @@ class _Query:
         else:
             neg = (
                 " AND NOT EXISTS (SELECT 1 FROM messages_fts g WHERE g.messages_fts MATCH :fn "
-                "AND g.rowid = m.rowid)"
+                "AND g.rowid = m.search_rowid)"
                 if getattr(self, "fn", None)
                 else ""
             )
             # FTS5 first when the words are rare, messages first when the scope is small.
             join = (
-                "messages_fts f CROSS JOIN messages m ON m.rowid = f.rowid"
-                if driver == "text"
-                else "messages m CROSS JOIN messages_fts f ON f.rowid = m.rowid"
+                "messages_fts f CROSS JOIN messages m ON m.search_rowid = f.rowid"
+                if driver_sql == "text"
+                else "messages m CROSS JOIN messages_fts f ON f.rowid = m.search_rowid"
             )
             # bm25() is lower for better matches: negate it so that higher is better.
             sql = (
-                "WITH c AS MATERIALIZED (SELECT m.id, m.rowid AS rid, -bm25(messages_fts) AS "
-                f"score FROM {join} WHERE f.messages_fts MATCH :fq AND "
+                "WITH c AS MATERIALIZED (SELECT m.id, m.search_rowid AS rid, "
+                f"-bm25(messages_fts) AS score FROM {join} WHERE f.messages_fts MATCH :fq AND "
                 f"{self._where(text=False) if driver is not None else cand}{neg})"
             )
         sql += (
@@ -716,7 +966,7 @@ class _Query:
             .select_from(fts)
             .where(
                 name.op("MATCH")(_fts(self.plan.any_of)),
-                fts.c.rowid == sa.literal_column("messages.rowid"),
+                fts.c.rowid == sa.literal_column("messages.search_rowid"),
             )
             .scalar_subquery()
         )
@@ -732,6 +982,20 @@ class _Query:
         # Safe: all of the text went through escape() above; the only markup added is our
         # own <mark> pairs, which the database put at this request's random sentinels.
         return Markup(html)  # noqa: S704
+
+
+def _ms_of(message_id: str) -> int:
+    """The millisecond timestamp in a UUIDv7 id."""
+    try:
+        return int(message_id[:8] + message_id[9:13], 16)
+    except ValueError:
+        return 0
+
+
+def _id_at_ms(ms: int) -> str:
+    """The smallest UUIDv7 id of millisecond `ms`."""
+    h = f"{(max(ms, 0) & 0xFFFF_FFFF_FFFF) << 80:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _more_than(n: int) -> int:
