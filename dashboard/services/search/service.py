@@ -37,11 +37,11 @@ from .parser import Filter, Plan, Term
 PAGE_MAX = 100
 COUNT_CAP = 1000  # "more than 1000 results" beyond this
 RARE_MAX = 12_000  # PG: collect when the planner expects at most this many matches
-WALK_MIN_SELECTIVITY = 0.01  # PG: walk when at least this share of the walked rows match
+WALK_MIN_SELECTIVITY = 0.004  # PG: walk when at least this share of the walked rows match
 COLLECT_MAX = 10_000  # collect at most this (PG estimates unknown words at 0.5%)
-WALK_BUDGET = 4_000  # rows a walk reads before it switches to collecting the rest
+WALK_BUDGET = 6_000  # rows a walk reads before it switches to collecting the rest
 RELEVANCE_WINDOW = 1_000  # relevance ranks at most this many of the newest matches
-RELEVANCE_SCAN = 20_000  # … found among this many newest messages, when the words are common
+RELEVANCE_SCAN = 5_000  # … found among this many newest messages, when the words are common
 FTS_WALK_BUDGET = 3_000  # SQLite: FTS matches a walk reads before collecting the rest
 SQLITE_FTS_PROBE = 3_000  # SQLite: count FTS postings up to this to size a term
 SNIPPET_CHARS = 240
@@ -198,19 +198,10 @@ class _Query:
         return db.session.scalar(sa.select(User).where(sa.func.lower(User.username) == name))
 
     def _threads(self, value: str) -> list[str]:
+        # Both tests use an index (the primary key, ix_threads_name): no scan of all threads.
         found = db.session.scalars(
-            sa.select(Thread.id).where(
-                sa.or_(
-                    Thread.id == value,
-                    Thread.name == value,
-                    sa.func.lower(Thread.name) == value.lower(),
-                )
-            )
+            sa.select(Thread.id).where(sa.or_(Thread.id == value, Thread.name == value)).limit(50)
         ).all()
-        if not found:
-            found = db.session.scalars(
-                sa.select(Thread.id).where(sa.func.lower(Thread.title) == value.lower()).limit(50)
-            ).all()
         if found and not self.staff:
             mine = set(
                 db.session.scalars(
@@ -479,19 +470,25 @@ class _Query:
         # Collect only when the index that finds the rows finds few: few words (or none) and
         # few matches. A few matches of a common word joined with a filter are not few rows.
         few = total <= RARE_MAX and (text_n is None or text_n <= RARE_MAX)
+        selectivity = matches / max(walk_rows, 1)
         if order == "relevance":
             return self._relevance(after, limit, "plan" if few else None)
+        threads = self._scope_threads_sql()
+        if threads is None and selectivity >= WALK_MIN_SELECTIVITY:
+            # A page of matches lies within a few thousand rows of the walked index.
+            return self._walk(after, limit, selectivity=selectivity)
+        if threads is not None and (text_n is None or text_n > RARE_MAX):
+            # An end user's threads (or several in:): walk each one, merge the pages.
+            return self._lateral_walk(after, limit)
         if few:
             got = self._collect(after, limit, "plan", cap=RARE_MAX)
             if got is not None:
                 ids, nxt, n, capped = got
                 return ids, nxt, n, capped, "collect"
             matches = max(matches, RARE_MAX)  # more than estimated: slice instead
-        if self._scope_threads_sql() is not None:
+            selectivity = matches / max(walk_rows, 1)
+        if threads is not None:
             return self._lateral_walk(after, limit)
-        selectivity = matches / max(walk_rows, 1)
-        if selectivity >= WALK_MIN_SELECTIVITY:
-            return self._walk(after, limit, selectivity=selectivity)
         return self._sliced(after, limit, selectivity)
 
     def _pg_sizes(self) -> tuple[int, int, int | None]:
@@ -565,7 +562,8 @@ class _Query:
             ids, nxt, total, capped = self._collect(after, limit, "plan")
             return ids, nxt, total, capped, "collect"
         per_ms = n / (newest - oldest)
-        span = max(60_000.0, 3 * (limit + 1) / max(selectivity, 1e-7) / per_ms)
+        # Each slice re-reads the word's whole GIN posting list: make the first one generous.
+        span = max(60_000.0, 6 * (limit + 1) / max(selectivity, 1e-7) / per_ms)
         hi_ms = _ms_of(after[0]) + 1 if after else newest + 1
         upper = f"m.id < {self._bind(after[0])}" if after else None
         pairs: list[tuple[str, Any]] = []
@@ -761,11 +759,12 @@ class _Query:
         self,
         after: tuple[Any, ...] | None,
         limit: int,
-        budget: int = WALK_BUDGET,
+        budget: int | None = None,
         fallback: bool = True,
         selectivity: float | None = None,
     ) -> tuple[list[tuple[str, Any]], tuple[Any, ...] | None, int, bool, str]:
         """Walk newest-first reading at most `budget` rows, then collect below the last one."""
+        budget = budget or WALK_BUDGET
         # Walk the narrowest index that yields id order: one thread, one author, or all.
         seek = self._walk_seek(after)
         inner_where = " AND ".join(seek) if seek else "1 = 1"
