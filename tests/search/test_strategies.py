@@ -44,7 +44,8 @@ PG_FORCED = {
 }
 SQLITE_FORCED = {
     "fts-walk": {"SQLITE_FTS_PROBE": -1},
-    "fts-walk+collect": {"SQLITE_FTS_PROBE": -1, "FTS_WALK_BUDGET": 2},
+    "fts-walk+collect": {"SQLITE_FTS_PROBE": -1, "FTS_WALK_BUDGET": 2, "FTS_DEEP_BUDGET": 2},
+    "fts-walk:deep": {"SQLITE_FTS_PROBE": -1, "FTS_WALK_BUDGET": 2},
     "walk": {"COLLECT_MAX": -1},
     "walk+collect": {"COLLECT_MAX": -1, "WALK_BUDGET": 3},
 }
@@ -89,7 +90,7 @@ def all_pages(app, user, q, staff):  # type: ignore[no-untyped-def]
         for _ in range(60):
             res = search_service.search(viewer, q, cursor=cursor, limit=3, all_threads=staff)
             ids += [h.message.id for h in res.items]
-            how.add(res.strategy.split(":")[0])
+            how.add(res.strategy if res.strategy.endswith(":deep") else res.strategy.split(":")[0])
             cursor = res.next_cursor
             if not cursor:
                 break

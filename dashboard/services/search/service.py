@@ -42,7 +42,8 @@ COLLECT_MAX = 10_000  # collect at most this (PG estimates unknown words at 0.5%
 WALK_BUDGET = 6_000  # rows a walk reads before it switches to collecting the rest
 RELEVANCE_WINDOW = 1_000  # relevance ranks at most this many of the newest matches
 RELEVANCE_SCAN = 5_000  # … found among this many newest messages, when the words are common
-FTS_WALK_BUDGET = 3_000  # SQLite: FTS matches a walk reads before collecting the rest
+FTS_WALK_BUDGET = 3_000  # SQLite: FTS matches a walk reads before reading deeper
+FTS_DEEP_BUDGET = 30_000  # SQLite: … and the deeper read, before collecting the rest
 SQLITE_FTS_PROBE = 3_000  # SQLite: count FTS postings up to this to size a term
 SNIPPET_CHARS = 240
 
@@ -440,13 +441,14 @@ class _Query:
             if text_n > SQLITE_FTS_PROBE and order != "relevance":
                 return self._fts_walk(after, limit)
         else:
-            sizes = {
-                "scope": self._scope_size(),
-                "author": self._author_size(),
-            }
-            known = {k: v for k, v in sizes.items() if v is not None}
-            driver = min(known, key=lambda k: known[k]) if known else None
-            size = known[driver] if driver else None
+            # No words: one author or one thread is walked newest-first on its own index,
+            # where every row is a candidate; an end user's few threads are collected.
+            if self.author_id is not None or (
+                self.thread_ids is not None and len(self.thread_ids) == 1
+            ):
+                return self._walk(after, limit)
+            scope = self._scope_size()
+            driver, size = ("scope", scope) if scope is not None else (None, None)
         small = size is not None and size <= (SQLITE_FTS_PROBE if driver == "text" else COLLECT_MAX)
         if order == "relevance":
             return self._relevance(after, limit, driver if small else None)
@@ -635,10 +637,34 @@ class _Query:
         ).scalar()
         if floor is None:
             return pairs, None, len(pairs), False, how  # read every match there was
-        # Many matches, few pass the filters: collect the rest below the floor through the
-        # filters' own index, testing the words against the set of matching keys.
+        # Many matches, few pass the filters. Reading FTS rowids is cheap (a few µs each,
+        # joined), testing one message against FTS5 is not (~0.1 ms): read on, deeper.
         walked = len(pairs)
-        rest_extra = [*extra, f"m.search_rowid < {self._bind(floor)}"]
+        deep = (
+            "SELECT m.id, m.search_rowid FROM (SELECT rowid FROM messages_fts "
+            f"WHERE messages_fts MATCH :fq{rng} AND rowid < :floor ORDER BY rowid DESC "
+            f"LIMIT :budget) f CROSS JOIN messages m ON m.search_rowid = f.rowid WHERE {where} "
+            "LIMIT :lim"
+        )
+        more_rows = db.session.execute(
+            sa.text(deep),
+            {**params, "floor": floor, "budget": FTS_DEEP_BUDGET, "lim": limit + 1 - walked},
+        ).all()
+        pairs += sorted(((r[0], r[1]) for r in more_rows), reverse=True)
+        if len(pairs) > limit:
+            return pairs[:limit], (pairs[limit - 1][0],), limit, True, "fts-walk:deep"
+        floor2 = db.session.execute(
+            sa.text(
+                f"SELECT rowid FROM messages_fts WHERE messages_fts MATCH :fq{rng} "
+                "AND rowid < :floor ORDER BY rowid DESC LIMIT 1 OFFSET :skip"
+            ),
+            {**self.params, "floor": floor, "skip": FTS_DEEP_BUDGET - 1},
+        ).scalar()
+        if floor2 is None:
+            return pairs, None, len(pairs), False, "fts-walk:deep"
+        # Still short: the filters' own index, testing against the set of matching keys.
+        walked = len(pairs)
+        rest_extra = [*extra, f"m.search_rowid < {self._bind(floor2)}"]
         more, _, n_more, capped = self._collect_in_set(rest_extra, limit + 1 - walked)
         pairs += more
         nxt = (pairs[limit - 1][0],) if len(pairs) > limit else None
