@@ -44,6 +44,7 @@ RELEVANCE_WINDOW = 1_000  # relevance ranks at most this many of the newest matc
 RELEVANCE_SCAN = 5_000  # … found among this many newest messages, when the words are common
 FTS_WALK_BUDGET = 3_000  # SQLite: FTS matches a walk reads before reading deeper
 FTS_DEEP_BUDGET = 30_000  # SQLite: … and the deeper read, before collecting the rest
+SCRATCH_MAX = 3_000  # SQLite: filters passing at most this many rows use a scratch FTS table
 SQLITE_FTS_PROBE = 3_000  # SQLite: count FTS postings up to this to size a term
 SNIPPET_CHARS = 240
 
@@ -436,6 +437,10 @@ class _Query:
         if getattr(self, "fq", None):
             # SQLite with words: FTS5 drives, either all of a few matches (collect) or the
             # newest matches in its time-ordered rowid order (walk).
+            phrase = any(t.is_phrase for g in self.plan.any_of for t in g)
+            if phrase and order != "relevance":
+                # FTS5 checks phrase positions lazily in rowid order: never count them all.
+                return self._fts_walk(after, limit)
             text_n = self._text_size() or 0
             driver, size = "text", text_n
             if text_n > SQLITE_FTS_PROBE and order != "relevance":
@@ -662,10 +667,13 @@ class _Query:
         ).scalar()
         if floor2 is None:
             return pairs, None, len(pairs), False, "fts-walk:deep"
-        # Still short: the filters' own index, testing against the set of matching keys.
+        # Still short: the words are common and the filters narrow. Take the filters' rows
+        # (through their own index) when they are few, else test against the match set.
         walked = len(pairs)
         rest_extra = [*extra, f"m.search_rowid < {self._bind(floor2)}"]
-        more, _, n_more, capped = self._collect_in_set(rest_extra, limit + 1 - walked)
+        few = self._count_upto(rest_extra, SCRATCH_MAX) <= SCRATCH_MAX
+        collect = self._collect_scratch if few else self._collect_in_set
+        more, _, n_more, capped = collect(rest_extra, limit + 1 - walked)
         pairs += more
         nxt = (pairs[limit - 1][0],) if len(pairs) > limit else None
         total = walked + n_more
@@ -676,6 +684,58 @@ class _Query:
             capped or total > COUNT_CAP,
             ("fts-walk+collect"),
         )
+
+    def _count_upto(self, extra: list[str], cap: int) -> int:
+        """How many rows pass the filters (not the words), counting at most cap + 1."""
+        sql = (
+            f"SELECT count(*) FROM (SELECT 1 FROM messages m "
+            f"WHERE {self._where(extra=extra, text=False)} LIMIT :cap)"
+        )
+        return int(db.session.execute(sa.text(sql), {**self.params, "cap": cap + 1}).scalar())
+
+    def _collect_scratch(
+        self, extra: list[str], limit: int
+    ) -> tuple[list[tuple[str, Any]], None, int, bool]:
+        """SQLite: copy the few rows passing the filters into a temporary FTS5 table (same
+        tokenizer) and match the words there: one tokenizing pass beats a lookup per row."""
+        db.session.execute(
+            sa.text(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_scratch USING fts5("
+                "content, tokenize='porter unicode61 remove_diacritics 2')"
+            )
+        )
+        db.session.execute(sa.text("DELETE FROM temp.search_scratch"))
+        db.session.execute(
+            sa.text(
+                "INSERT INTO temp.search_scratch(rowid, content) SELECT m.search_rowid, "
+                f"m.content FROM messages m WHERE {self._where(extra=extra, text=False)}"
+            ),
+            self.params,
+        )
+        query = self.params["fq"]
+        keys = list(
+            db.session.execute(
+                sa.text(
+                    "SELECT rowid FROM temp.search_scratch WHERE search_scratch MATCH :q "
+                    "ORDER BY rowid DESC"
+                ),
+                {"q": query},
+            ).scalars()
+        )
+        db.session.execute(sa.text("DELETE FROM temp.search_scratch"))
+        if not keys:
+            return [], None, 0, False
+        top = keys[: limit + 20]  # ties in a key sort by id: take a few extra, then order
+        binds = ", ".join(self._bind(k) for k in top)
+        rows = db.session.execute(
+            sa.text(
+                f"SELECT id, search_rowid FROM messages WHERE search_rowid IN ({binds}) "
+                "ORDER BY id DESC"
+            ),
+            self.params,
+        ).all()
+        pairs = [(r[0], r[1]) for r in rows][:limit]
+        return pairs, None, min(len(keys), COUNT_CAP), len(keys) > COUNT_CAP
 
     def _collect_in_set(
         self, extra: list[str], limit: int
