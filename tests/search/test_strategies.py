@@ -44,14 +44,14 @@ PG_FORCED = {
 }
 SQLITE_FORCED = {
     "fts-walk": {"SQLITE_FTS_PROBE": -1},
-    "fts-walk+collect": {"SQLITE_FTS_PROBE": -1, "FTS_WALK_BUDGET": 2, "FTS_DEEP_BUDGET": 2},
+    "fts-walk+scratch": {"SQLITE_FTS_PROBE": -1, "FTS_WALK_BUDGET": 2},
     "fts-walk+collect/in-set": {
         "SQLITE_FTS_PROBE": -1,
         "FTS_WALK_BUDGET": 2,
         "FTS_DEEP_BUDGET": 2,
         "SCRATCH_MAX": -1,
     },
-    "fts-walk:deep": {"SQLITE_FTS_PROBE": -1, "FTS_WALK_BUDGET": 2},
+    "fts-walk:deep": {"SQLITE_FTS_PROBE": -1, "FTS_WALK_BUDGET": 2, "SCRATCH_MAX": -1},
     "walk": {"COLLECT_MAX": -1},
     "walk+collect": {"COLLECT_MAX": -1, "WALK_BUDGET": 3},
 }

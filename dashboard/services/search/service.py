@@ -201,9 +201,11 @@ class _Query:
 
     def _threads(self, value: str) -> list[str]:
         # Both tests use an index (the primary key, ix_threads_name): no scan of all threads.
-        found = db.session.scalars(
-            sa.select(Thread.id).where(sa.or_(Thread.id == value, Thread.name == value)).limit(50)
-        ).all()
+        found = db.session.scalars(sa.select(Thread.id).where(Thread.id == value)).all()
+        if not found:
+            found = db.session.scalars(
+                sa.select(Thread.id).where(Thread.name == value).limit(50)
+            ).all()
         if found and not self.staff:
             mine = set(
                 db.session.scalars(
@@ -452,8 +454,11 @@ class _Query:
                 self.thread_ids is not None and len(self.thread_ids) == 1
             ):
                 return self._walk(after, limit)
-            scope = self._scope_size()
-            driver, size = ("scope", scope) if scope is not None else (None, None)
+            # Otherwise count the rows the filters pass, up to a cap: few are collected (the
+            # filters' own indexes find them), many are walked.
+            driver, size = "filters", self._count_upto([], SCRATCH_MAX)
+            if size > SCRATCH_MAX:
+                return self._walk(after, limit)
         small = size is not None and size <= (SQLITE_FTS_PROBE if driver == "text" else COLLECT_MAX)
         if order == "relevance":
             return self._relevance(after, limit, driver if small else None)
@@ -642,9 +647,24 @@ class _Query:
         ).scalar()
         if floor is None:
             return pairs, None, len(pairs), False, how  # read every match there was
-        # Many matches, few pass the filters. Reading FTS rowids is cheap (a few µs each,
-        # joined), testing one message against FTS5 is not (~0.1 ms): read on, deeper.
+        # Many matches, few pass the filters. When the filters themselves pass few rows,
+        # match the words among those (a scratch FTS5 table); else read on, deeper: reading
+        # FTS rowids is cheap (a few µs each, joined), testing one message against FTS5 is
+        # not (~0.1 ms).
         walked = len(pairs)
+        rest_extra = [*extra, f"m.search_rowid < {self._bind(floor)}"]
+        if self._count_upto(rest_extra, SCRATCH_MAX) <= SCRATCH_MAX:
+            more, _, n_more, capped = self._collect_scratch(rest_extra, limit + 1 - walked)
+            pairs += more
+            nxt = (pairs[limit - 1][0],) if len(pairs) > limit else None
+            total = walked + n_more
+            return (
+                pairs[:limit],
+                nxt,
+                min(total, COUNT_CAP),
+                capped or total > COUNT_CAP,
+                ("fts-walk+scratch"),
+            )
         deep = (
             "SELECT m.id, m.search_rowid FROM (SELECT rowid FROM messages_fts "
             f"WHERE messages_fts MATCH :fq{rng} AND rowid < :floor ORDER BY rowid DESC "
