@@ -40,6 +40,7 @@ PG_FORCED = {
     "walk": {"WALK_MIN_SELECTIVITY": 0.0, "RARE_MAX": -1},
     "walk+slices": {"WALK_MIN_SELECTIVITY": 0.0, "RARE_MAX": -1, "WALK_BUDGET": 3},
     "slices": {"WALK_MIN_SELECTIVITY": 2.0, "RARE_MAX": -1},
+    "walk/common words": {"WALK_MIN_SELECTIVITY": 2.0, "RARE_MAX": -1, "COMMON_WORDS": -1},
     "collect": {"WALK_MIN_SELECTIVITY": 2.0, "RARE_MAX": 10**9},
 }
 SQLITE_FORCED = {

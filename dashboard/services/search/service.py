@@ -37,6 +37,8 @@ from .parser import Filter, Plan, Term
 PAGE_MAX = 100
 COUNT_CAP = 1000  # "more than 1000 results" beyond this
 RARE_MAX = 12_000  # PG: collect when the planner expects at most this many matches
+COMMON_WORDS = 50_000  # PG: words in more rows than this are walked, never sliced
+LONG_WALK_BUDGET = 15_000  # PG: … with this budget
 WALK_MIN_SELECTIVITY = 0.004  # PG: walk when at least this share of the walked rows match
 COLLECT_MAX = 10_000  # collect at most this (PG estimates unknown words at 0.5%)
 WALK_BUDGET = 6_000  # rows a walk reads before it switches to collecting the rest
@@ -486,10 +488,23 @@ class _Query:
         if order == "relevance":
             return self._relevance(after, limit, "plan" if few else None)
         threads = self._scope_threads_sql()
-        if threads is None and selectivity >= WALK_MIN_SELECTIVITY:
-            # A page of matches lies within a few thousand rows of the walked index.
-            return self._walk(after, limit, selectivity=selectivity)
-        if threads is not None and (text_n is None or text_n > RARE_MAX):
+        rare_words = text_n is not None and text_n <= RARE_MAX
+        # PostgreSQL puts a word it has no statistics for at 0.5% of the rows: an estimate
+        # that small means "rare or unknown", so collect first (capped), whatever the rest.
+        if rare_words and few:
+            got = self._collect(after, limit, "plan", cap=RARE_MAX)
+            if got is not None:
+                ids, nxt, n, capped = got
+                return ids, nxt, n, capped, "collect"
+            matches = max(matches, RARE_MAX)  # more than estimated
+            selectivity = matches / max(walk_rows, 1)
+        common_words = text_n is not None and text_n > COMMON_WORDS
+        if threads is None and (selectivity >= WALK_MIN_SELECTIVITY or common_words):
+            # A page of matches lies within a few thousand rows of the walked index; with a
+            # common word, slices would re-read its long GIN posting list: walk further.
+            budget = WALK_BUDGET if selectivity >= WALK_MIN_SELECTIVITY else LONG_WALK_BUDGET
+            return self._walk(after, limit, budget=budget, selectivity=selectivity)
+        if threads is not None and not rare_words:
             # An end user's threads (or several in:): walk each one, merge the pages.
             return self._lateral_walk(after, limit)
         if few:
@@ -497,8 +512,7 @@ class _Query:
             if got is not None:
                 ids, nxt, n, capped = got
                 return ids, nxt, n, capped, "collect"
-            matches = max(matches, RARE_MAX)  # more than estimated: slice instead
-            selectivity = matches / max(walk_rows, 1)
+            selectivity = max(matches, RARE_MAX) / max(walk_rows, 1)
         if threads is not None:
             return self._lateral_walk(after, limit)
         return self._sliced(after, limit, selectivity)
