@@ -43,7 +43,7 @@ WALK_MIN_SELECTIVITY = 0.004  # PG: walk when at least this share of the walked 
 COLLECT_MAX = 10_000  # collect at most this (PG estimates unknown words at 0.5%)
 WALK_BUDGET = 6_000  # rows a walk reads before it switches to collecting the rest
 RELEVANCE_WINDOW = 1_000  # relevance ranks at most this many of the newest matches
-RELEVANCE_SCAN = 5_000  # … found among this many newest messages, when the words are common
+RELEVANCE_SCAN = 2_000  # … found among this many newest messages, when the words are common
 FTS_WALK_BUDGET = 3_000  # SQLite: FTS matches a walk reads before reading deeper
 FTS_DEEP_BUDGET = 30_000  # SQLite: … and the deeper read, before collecting the rest
 SCRATCH_MAX = 3_000  # SQLite: filters passing at most this many rows use a scratch FTS table
@@ -181,6 +181,8 @@ class _Query:
         self.seek: list[str] = []  # id bounds from the dates (ids are time-ordered)
         self.rowid_bounds: list[str] = []  # the same bounds on SQLite's FTS rowid
         self.date_conds: list[str] = []  # created_at tests that the id bounds mirror
+        self.scope_cond: str | None = None  # an end user's "threads I am in"
+        self.filters_n = 0
         self.nonce = secrets.token_hex(6)
         self._n = 0
 
@@ -224,10 +226,11 @@ class _Query:
         ok = True
         hidden_wanted = False
         if not self.staff:
-            self.conds.append(
+            self.scope_cond = (
                 "m.thread_id IN (SELECT thread_id FROM participants WHERE user_id = "
                 f"{self._bind(self.viewer.id)})"
             )
+            self.conds.append(self.scope_cond)
         for f in self.plan.filters:
             sql = self._filter_sql(f)
             if sql is None:
@@ -498,7 +501,16 @@ class _Query:
                 return ids, nxt, n, capped, "collect"
             matches = max(matches, RARE_MAX)  # more than estimated
             selectivity = matches / max(walk_rows, 1)
-        common_words = text_n is not None and text_n > COMMON_WORDS
+        if threads is None and selectivity >= WALK_MIN_SELECTIVITY:
+            return self._walk(after, limit, selectivity=selectivity)
+        if text_n is not None and self.filters_n <= RARE_MAX and total <= RARE_MAX:
+            # Common words, narrow filters (mentions:, has:image …): their index finds few.
+            got = self._collect(after, limit, "plan", cap=RARE_MAX)
+            if got is not None:
+                ids, nxt, n, capped = got
+                return ids, nxt, n, capped, "collect:filters"
+        phrase_words = phrase and text_n is not None and text_n > RARE_MAX
+        common_words = text_n is not None and (text_n > COMMON_WORDS or phrase_words)
         if threads is None and (selectivity >= WALK_MIN_SELECTIVITY or common_words):
             # A page of matches lies within a few thousand rows of the walked index; with a
             # common word, slices would re-read its long GIN posting list: walk further.
@@ -524,11 +536,18 @@ class _Query:
         multiply the two as if they were independent.
         """
         walk_where = " AND ".join(self._walk_seek(None)) or "1 = 1"
-        conds = [c for c in self.conds if c not in self.date_conds]
+        skip = set(self.date_conds)
+        if self.author_id is not None and self.scope_cond:
+            # An author writes in threads they are in: the scope hardly narrows, but the
+            # planner would multiply it in as if independent.
+            skip.add(self.scope_cond)
+        conds = [c for c in self.conds if c not in skip]
         where = " AND ".join(conds + self.seek + self._text_conds()) or "1 = 1"
+        filters_where = " AND ".join(conds + self.seek) or "1 = 1"
         parts = [
             f"(SELECT count(*) FROM messages m WHERE {where})",
             f"(SELECT count(*) FROM messages m WHERE {walk_where})",
+            f"(SELECT count(*) FROM messages m WHERE {filters_where})",
         ]
         if self.plan.any_of:
             parts.append(
@@ -548,7 +567,8 @@ class _Query:
             rows.append(int(node.get("Plan Rows", 0)))
         while len(rows) < len(parts):
             rows.append(0)
-        return rows[0], rows[1], (rows[2] if self.plan.any_of else None)
+        self.filters_n = rows[2]
+        return rows[0], rows[1], (rows[3] if self.plan.any_of else None)
 
     def _walk_seek(self, after: tuple[Any, ...] | None) -> list[str]:
         """The walked index's range: the dates' id bounds, the cursor, one thread or author."""
