@@ -572,6 +572,10 @@ class _Query:
         n = _table_rows()
         total = got["total"]
         self.filters_n = got.get("filters", n)
+        if self.scope_cond and self.author_id is None and "filters" in got:
+            # The planner guesses an end user's threads from averages; their real size is
+            # one cheap sum away, and a user in one huge thread must not be "collected".
+            self.filters_n = max(self.filters_n, self._scope_size() or 0)
         text_n = got.get("text", total) if self.plan.any_of else None
         return total, got.get("walk", n), text_n
 
