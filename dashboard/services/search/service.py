@@ -1,18 +1,26 @@
 # ruff: noqa: S608 - SQL here is built from fixed fragments; every user value is a bound parameter.
 """Message search (SPEC §6): scope, plan, pick a strategy, run it on PostgreSQL or SQLite.
 
-Two ways to find the newest matches, chosen per query from cheap size estimates:
+Results are newest first (by message id: UUIDv7, time-ordered) or by relevance. A page is
+found by one of a few strategies, chosen per query from cheap size estimates:
 
-- **collect**: when the smallest "driver" (the text match, the threads in scope, one author)
-  is small, materialize every match (no LIMIT, so the planner uses the GIN/FTS or btree index
-  it should) and sort that small set by id. The exact count comes for free.
-- **walk**: when every driver is large (a common word, no narrow filter), walk messages newest
-  first by id (or by (thread_id, id) / (user_id, id) when one thread or author is named) and
-  test each row, stopping after a page. The walk has a row budget; if a term turns out rarer
-  than estimated, the rest is collected below the last id walked, so no query scans the table.
+- **collect**: the matches are few (a rare word, a narrow filter): materialize them all with
+  no LIMIT (so the planner uses the GIN/FTS or btree index it should, never the "walk the
+  created_at index for a rare word" trap) and sort that small set. The count is exact.
+- **walk**: a page of matches lies within a few thousand rows: walk messages newest first on
+  the narrowest index that yields id order (primary key, (thread_id, id), (user_id, id)),
+  fenced by a LIMIT so the planner cannot swap it for "GIN bitmap of a common word, then
+  sort", testing each row. A budget bounds the rows read; past it the rest is rare, so it is
+  collected (or sliced) below the last id read. The count says "more than 20".
+- PostgreSQL, **per-thread walk**: an end user's threads each walked, pages merged (LATERAL).
+- PostgreSQL, **time slices**: between the two, id ranges (ids are time-ordered) sized from
+  the estimated rate, read with bitmap scans only, so the GIN is ANDed with the id range.
+- SQLite, **FTS walk**: FTS5's rowid is a time-ordered key (see sqlite_fts.py), so the newest
+  matches of any words come off the index in order; filters are tested on the joined rows. A
+  narrow filter with common words matches in a scratch FTS5 table over the filter's rows.
 
-PostgreSQL estimates the text match with the planner's own statistics (EXPLAIN of the GIN
-match: no rows read); SQLite counts FTS5 postings up to a small cap.
+PostgreSQL sizes come from the planner (one EXPLAIN, no rows read); SQLite counts FTS5
+postings (or filtered rows) up to a small cap. Snippets are made only for the rows shown.
 """
 
 from __future__ import annotations
