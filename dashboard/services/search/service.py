@@ -191,6 +191,10 @@ class _Query:
         self.date_conds: list[str] = []  # created_at tests that the id bounds mirror
         self.scope_cond: str | None = None  # an end user's "threads I am in"
         self.filters_n = 0
+        # SQLite: a walk tests a few rows, so "EXISTS (one index lookup)" beats "IN (a set
+        # built from a whole table)"; a collect wants the set. Walks use these forms.
+        self.row_forms: dict[str, str] = {}
+        self._row_form: str | None = None
         self.default_cond = "m.hidden_at IS NULL AND m.deleted_at IS NULL"
         self.nonce = secrets.token_hex(6)
         self._n = 0
@@ -252,6 +256,10 @@ class _Query:
                 continue
             cond = f"NOT ({sql})" if f.negated else sql
             self.conds.append(cond)
+            if self._row_form is not None:
+                row = self._row_form
+                self.row_forms[cond] = f"NOT ({row})" if f.negated else row
+                self._row_form = None
             if f.name in ("before", "after", "on") and not f.negated:
                 self.date_conds.append(cond)
         if hidden_wanted:
@@ -273,10 +281,12 @@ class _Query:
                 if not f.negated:
                     self.author_id = user.id
                 return f"m.user_id = {self._bind(user.id)}"
-            return (
-                "m.id IN (SELECT mn.message_id FROM mentions mn "
-                f"WHERE mn.user_id = {self._bind(user.id)})"
+            uid = self._bind(user.id)
+            self._row_form = (
+                "EXISTS (SELECT 1 FROM mentions mn WHERE mn.message_id = m.id "
+                f"AND mn.user_id = {uid})"
             )
+            return f"m.id IN (SELECT mn.message_id FROM mentions mn WHERE mn.user_id = {uid})"
         if f.name == "in":
             ids = self._threads(f.value)
             if not ids:
@@ -289,6 +299,7 @@ class _Query:
             return f"m.thread_id IN ({', '.join(self._bind(t) for t in ids)})"
         if f.name == "has":
             kind = "" if f.value == "attachment" else f" AND a.type = {self._bind(f.value)}"
+            self._row_form = f"EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = m.id{kind})"
             return (
                 "m.id IN (SELECT a.message_id FROM attachments a "
                 f"WHERE a.message_id IS NOT NULL{kind})"
@@ -297,6 +308,9 @@ class _Query:
             if f.value == "reply":
                 return "m.parent_id IS NOT NULL"
             if f.value == "archived":
+                self._row_form = (
+                    "EXISTS (SELECT 1 FROM threads t WHERE t.id = m.thread_id AND t.is_archived)"
+                )
                 return "m.thread_id IN (SELECT id FROM threads WHERE is_archived)"
             if not self.staff:
                 self.warnings.append("is:hidden is for staff only; it was ignored.")
@@ -676,7 +690,7 @@ class _Query:
             bounds.append(f"rowid <= {self._bind(sqlite_fts.key(after[0]) + 7)}")
             extra.append(f"m.id < {self._bind(after[0])}")
         rng = "".join(f" AND {b}" for b in bounds)
-        where = self._where(extra=extra, text=False)
+        where = self._where(extra=extra, text=False, per_row=True)
         sql = (
             "SELECT m.id, m.search_rowid FROM (SELECT rowid FROM messages_fts "
             f"WHERE messages_fts MATCH :fq{rng} ORDER BY rowid DESC LIMIT :budget) f "
@@ -846,13 +860,13 @@ class _Query:
             return f"SELECT thread_id FROM participants WHERE user_id = {viewer}"
         return None
 
-    def _where(self, extra: list[str] | None = None, text: bool = True) -> str:
-        conds = (
-            list(self.conds)
-            + list(self.seek)
-            + (self._text_conds() if text else [])
-            + (extra or [])
-        )
+    def _where(
+        self, extra: list[str] | None = None, text: bool = True, per_row: bool = False
+    ) -> str:
+        own = self.conds
+        if per_row and not self.pg:
+            own = [self.row_forms.get(c, c) for c in self.conds]
+        conds = list(own) + list(self.seek) + (self._text_conds() if text else []) + (extra or [])
         return " AND ".join(conds) if conds else "1 = 1"
 
     def _rowid(self) -> str:
@@ -927,7 +941,7 @@ class _Query:
         inner_where = " AND ".join(seek) if seek else "1 = 1"
         cols = "m.*"
         rid = "NULL" if self.pg else "m.search_rowid"
-        where = self._where()
+        where = self._where(per_row=True)
         # The inner LIMIT fences the walk: the planner cannot push the text test into it (so
         # it cannot trade the walk for a GIN bitmap and a sort), and it bounds the rows read.
         sql = (
