@@ -54,7 +54,7 @@ SQLITE_FORCED = {
     },
     "fts-walk:deep": {"SQLITE_FTS_PROBE": -1, "FTS_WALK_BUDGET": 2, "SCRATCH_MAX": -1},
     "walk": {"COLLECT_MAX": -1},
-    "walk+collect": {"COLLECT_MAX": -1, "WALK_BUDGET": 3},
+    "walk+collect": {"SQLITE_FILTER_WALK": 3},
 }
 
 

@@ -54,6 +54,7 @@ RELEVANCE_WINDOW = 1_000  # relevance ranks at most this many of the newest matc
 RELEVANCE_SCAN = 2_000  # … found among this many newest messages, when the words are common
 FTS_WALK_BUDGET = 3_000  # SQLite: FTS matches a walk reads before reading deeper
 FTS_DEEP_BUDGET = 30_000  # SQLite: … and the deeper read, before collecting the rest
+SQLITE_FILTER_WALK = 1_500  # SQLite: rows a walk without words reads before collecting
 SCRATCH_MAX = 3_000  # SQLite: filters passing at most this many rows use a scratch FTS table
 SQLITE_FTS_PROBE = 3_000  # SQLite: count FTS postings up to this to size a term
 SNIPPET_CHARS = 240
@@ -482,11 +483,9 @@ class _Query:
                 self.thread_ids is not None and len(self.thread_ids) == 1
             ):
                 return self._walk(after, limit)
-            # Otherwise count the rows the filters pass, up to a cap: few are collected (the
-            # filters' own indexes find them), many are walked.
-            driver, size = "filters", self._count_upto([], SCRATCH_MAX)
-            if size > SCRATCH_MAX:
-                return self._walk(after, limit)
+            # Otherwise walk a little (common filters fill a page at once); past that budget
+            # the matches are rare and the filters' own indexes collect the rest.
+            return self._walk(after, limit, budget=SQLITE_FILTER_WALK)
         small = size is not None and size <= (SQLITE_FTS_PROBE if driver == "text" else COLLECT_MAX)
         if order == "relevance":
             return self._relevance(after, limit, driver if small else None)
