@@ -51,8 +51,9 @@ WALK_MIN_SELECTIVITY = 0.004  # PG: walk when at least this share of the walked 
 COLLECT_MAX = 10_000  # collect at most this (PG estimates unknown words at 0.5%)
 WALK_BUDGET = 6_000  # rows a walk reads before it switches to collecting the rest
 RELEVANCE_WINDOW = 1_000  # relevance ranks at most this many of the newest matches
+SQLITE_RELEVANCE_WINDOW = 300  # SQLite: … bm25() over this many of the newest matches
 RELEVANCE_SCAN = 2_000  # … found among this many newest messages, when the words are common
-FTS_WALK_BUDGET = 3_000  # SQLite: FTS matches a walk reads before reading deeper
+FTS_WALK_BUDGET = 1_000  # SQLite: FTS matches a walk reads before reading deeper
 FTS_DEEP_BUDGET = 30_000  # SQLite: … and the deeper read, before collecting the rest
 SQLITE_FILTER_WALK = 1_500  # SQLite: rows a walk without words reads before collecting
 SCRATCH_MAX = 3_000  # SQLite: filters passing at most this many rows use a scratch FTS table
@@ -1027,14 +1028,14 @@ class _Query:
         """Rank the matches (all when few, else the newest RELEVANCE_WINDOW) best first."""
         params = dict(self.params)
         if driver is None and not self.pg:
-            # SQLite, common words: rank the newest RELEVANCE_WINDOW matches (FTS rowids are
-            # time-ordered, so they are a rowid range).
+            # SQLite, common words: rank the newest SQLITE_RELEVANCE_WINDOW matches (FTS
+            # rowids are time-ordered, so they are a rowid range); bm25() is the cost.
             floor = db.session.execute(
                 sa.text(
                     "SELECT rowid FROM messages_fts WHERE messages_fts MATCH :fq "
                     "ORDER BY rowid DESC LIMIT 1 OFFSET :skip"
                 ),
-                {**self.params, "skip": RELEVANCE_WINDOW - 1},
+                {**self.params, "skip": SQLITE_RELEVANCE_WINDOW - 1},
             ).scalar()
             cand = f"f.rowid >= {self._bind(floor or 0)} AND {self._where(text=False)}"
             driver_sql = "text"
