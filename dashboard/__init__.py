@@ -20,6 +20,7 @@ from .extensions import csrf, db, htmx, limiter, migrate, socketio
 from .views.chat import bp as chat_bp
 from .views.dashboard import bp as dashboard_bp
 from .views.main import bp as main_bp
+from .views.search import bp as search_bp
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -91,6 +92,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp, url_prefix="/dashboard")
+    app.register_blueprint(search_bp, url_prefix="/dashboard/search")
     app.register_blueprint(chat_bp, url_prefix="/chat")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions

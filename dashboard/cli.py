@@ -99,3 +99,21 @@ class _Devnull:
 def init_app(app: Flask) -> None:
     """Add the `chatdesk` command group."""
     app.cli.add_command(chatdesk)
+
+
+@chatdesk.command("reindex")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def reindex_command(quiet: bool) -> None:
+    """Rebuild the message search index."""
+    from .services.search import maintenance
+
+    started = time.perf_counter()
+    total = maintenance.message_count()
+    with click.progressbar(
+        length=total, label="Reindexing", show_pos=True, file=None if not quiet else _Devnull()
+    ) as bar:
+        try:
+            what = maintenance.reindex(progress=bar.update)
+        except RuntimeError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"{what}: {total} messages in {time.perf_counter() - started:.1f} s.")

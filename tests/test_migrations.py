@@ -8,6 +8,7 @@ from flask_migrate import downgrade, upgrade
 
 from dashboard import create_app
 from dashboard.extensions import db
+from dashboard.services.search.schema import include_object
 
 
 @pytest.fixture
@@ -33,7 +34,9 @@ def empty_url(backend, tmp_path, request):
 
 
 def _diff(connection):
-    ctx = MigrationContext.configure(connection, opts={"compare_type": True})
+    ctx = MigrationContext.configure(
+        connection, opts={"compare_type": True, "include_object": include_object}
+    )
     return compare_metadata(ctx, db.metadata)
 
 

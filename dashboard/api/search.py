@@ -1,0 +1,59 @@
+"""GET /api/v1/search: SPEC §6 search over the caller's own threads."""
+
+from __future__ import annotations
+
+from flask import request
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+
+from ..serializers import message_json
+from ..services import search as search_service
+from ..services.errors import BadRequest, ValidationFailed
+from .views import bp
+
+
+@bp.get("/search")
+@login_required
+def search_messages() -> ResponseReturnValue:
+    """Messages in the caller's threads matching `q`, newest first, with highlighted snippets."""
+    q = request.args.get("q", "")
+    raw_limit = request.args.get("limit", "20")
+    try:
+        limit = int(raw_limit)
+    except ValueError:
+        limit = -1
+    if not 1 <= limit <= search_service.service.PAGE_MAX:
+        raise ValidationFailed(
+            f"limit must be a whole number from 1 to {search_service.service.PAGE_MAX}.",
+            {"fields": {"limit": "out of range"}},
+        )
+    try:
+        result = search_service.search(
+            current_user._get_current_object(),
+            q,
+            cursor=request.args.get("cursor") or None,
+            limit=limit,
+            all_threads=False,
+            with_relations=True,
+        )
+    except search_service.BadCursor as exc:
+        raise BadRequest(str(exc), {"fields": {"cursor": "invalid"}}) from None
+    items = []
+    for hit in result.items:
+        msg = hit.message
+        item = message_json(
+            msg,
+            author=hit.author,
+            mentions=[m.user_id for m in msg.mentions],
+            attachments=msg.attachments,
+        )
+        # Escaped text with only <mark> tags added by the search service.
+        item["snippet"] = str(hit.snippet)
+        items.append(item)
+    body: dict = {"items": items, "nextCursor": result.next_cursor}
+    if result.searched:
+        body["total"] = result.total
+        body["totalIsLowerBound"] = result.total_capped
+    if result.warnings:
+        body["warnings"] = result.warnings
+    return body

@@ -1,0 +1,146 @@
+# ruff: noqa: S608 - the SQL here is fixed text; ids are read by SQLite itself, never formatted in.
+"""The SQLite FTS5 index: create, drop, re-create the triggers, rebuild.
+
+`messages_fts` is an external-content FTS5 table: it stores only the index and reads the text
+from messages.content. Its rowid is `messages.search_rowid`, an integer made from the message id
+(UUIDv7: 48 bits of milliseconds and 12 bits of sequence, times 8, plus a tie-breaker for the
+rare ids that share those 60 bits), so FTS5's rowid order is the messages' time order: the
+newest matches of a word come straight off the index, in order, without a sort. Three triggers
+fill search_rowid and keep the index in step.
+
+Alembic's batch mode (the only way to alter most things on SQLite) copies messages into a new
+table and drops the old one, and the triggers go with it. Any later migration that runs a batch
+operation on messages must call `restore(op.get_bind())` afterwards, which re-creates the
+triggers and the indexes and rebuilds the FTS index.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .schema import FTS_TABLE, HIDDEN_INDEX, HIDDEN_INDEX_DDL
+
+ROWID_COLUMN = "search_rowid"
+ROWID_INDEX = "ix_messages_search_rowid"
+TOKENIZER = "porter unicode61 remove_diacritics 2"
+# Hex digits of a UUIDv7 string that make its 48-bit time and 12-bit sequence.
+_HEX_POSITIONS = (1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 16, 17, 18)
+
+
+def key_sql(col: str) -> str:
+    """SQL for the time-ordered 63-bit key of an id column (before the tie-breaker)."""
+    n = len(_HEX_POSITIONS)
+    terms = [
+        f"(instr('0123456789abcdef', lower(substr({col}, {p}, 1))) - 1) * {16 ** (n - 1 - i)}"
+        for i, p in enumerate(_HEX_POSITIONS)
+    ]
+    return "((" + " + ".join(terms) + ") * 8)"
+
+
+def _next_free(col: str) -> str:
+    """SQL for the first free search_rowid at or after the key of `col` (ties go up by one)."""
+    base = key_sql(col)
+    return (
+        f"(SELECT coalesce(max(search_rowid) + 1, {base}) FROM messages "
+        f"WHERE search_rowid >= {base} AND search_rowid < {base} + 8)"
+    )
+
+
+ADD_COLUMN = "ALTER TABLE messages ADD COLUMN search_rowid INTEGER"
+CREATE_ROWID_INDEX = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS ix_messages_search_rowid ON messages (search_rowid)"
+)
+# Existing rows: the key plus their rank among rows with the same key.
+BACKFILL = (
+    "UPDATE messages SET search_rowid = k.v FROM (SELECT r, key + row_number() OVER "
+    "(PARTITION BY key ORDER BY id) - 1 AS v FROM (SELECT rowid AS r, id, "
+    f"{key_sql('id')} AS key FROM messages)) AS k WHERE messages.rowid = k.r"
+)
+CREATE_TABLE = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5("
+    "content, content='messages', content_rowid='search_rowid', "
+    "tokenize='porter unicode61 remove_diacritics 2')"
+)
+TRIGGERS = (
+    "CREATE TRIGGER IF NOT EXISTS messages_fts_ai AFTER INSERT ON messages BEGIN\n"
+    f"  UPDATE messages SET search_rowid = {_next_free('new.id')}\n"
+    "    WHERE rowid = new.rowid AND search_rowid IS NULL;\n"
+    "  INSERT INTO messages_fts(rowid, content)\n"
+    "    SELECT search_rowid, content FROM messages WHERE rowid = new.rowid;\n"
+    "END",
+    "CREATE TRIGGER IF NOT EXISTS messages_fts_ad AFTER DELETE ON messages BEGIN\n"
+    "  INSERT INTO messages_fts(messages_fts, rowid, content)\n"
+    "    VALUES ('delete', old.search_rowid, old.content);\n"
+    "END",
+    "CREATE TRIGGER IF NOT EXISTS messages_fts_au AFTER UPDATE OF content ON messages BEGIN\n"
+    "  INSERT INTO messages_fts(messages_fts, rowid, content)\n"
+    "    VALUES ('delete', old.search_rowid, old.content);\n"
+    "  INSERT INTO messages_fts(rowid, content) VALUES (new.search_rowid, new.content);\n"
+    "END",
+)
+TRIGGER_NAMES = tuple(f"{FTS_TABLE}_{s}" for s in ("ai", "ad", "au"))
+
+
+def key(message_id: str) -> int:
+    """The same key as key_sql(), computed in Python (for rowid bounds)."""
+    digits = "".join(message_id[p - 1] for p in _HEX_POSITIONS if p <= len(message_id))
+    try:
+        return int(digits, 16) * 8
+    except ValueError:
+        return 0
+
+
+def _exec(conn: Any, sql: str) -> None:
+    conn.exec_driver_sql(sql)
+
+
+def create(conn: Any, *, rebuild: bool = True) -> None:
+    """Add search_rowid (filled for existing rows), the FTS table and triggers; index all."""
+    columns = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(messages)")}
+    if ROWID_COLUMN not in columns:
+        _exec(conn, ADD_COLUMN)
+    _exec(conn, CREATE_TABLE)
+    restore(conn, rebuild=rebuild)
+
+
+def restore(conn: Any, *, rebuild: bool = True) -> None:
+    """Re-create the triggers and indexes, fill missing keys, rebuild the FTS index.
+
+    Call it after any batch operation on messages.
+    """
+    if conn.exec_driver_sql("SELECT 1 FROM messages WHERE search_rowid IS NULL LIMIT 1").first():
+        _exec(conn, f"DROP INDEX IF EXISTS {ROWID_INDEX}")
+        _exec(conn, "UPDATE messages SET search_rowid = NULL")
+        _exec(conn, BACKFILL)
+    _exec(conn, CREATE_ROWID_INDEX)
+    _exec(conn, HIDDEN_INDEX_DDL)
+    for sql in TRIGGERS:
+        _exec(conn, sql)
+    if rebuild:
+        rebuild_index(conn)
+
+
+def rebuild_index(conn: Any) -> None:
+    """Re-read every message into the index."""
+    _exec(conn, "INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')")
+
+
+def drop(conn: Any) -> None:
+    """Drop the triggers, the FTS table, the key column and the indexes."""
+    for name in TRIGGER_NAMES:
+        _exec(conn, f"DROP TRIGGER IF EXISTS {name}")
+    _exec(conn, f"DROP TABLE IF EXISTS {FTS_TABLE}")
+    _exec(conn, f"DROP INDEX IF EXISTS {HIDDEN_INDEX}")
+    _exec(conn, f"DROP INDEX IF EXISTS {ROWID_INDEX}")
+    columns = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(messages)")}
+    if ROWID_COLUMN in columns:
+        _exec(conn, f"ALTER TABLE messages DROP COLUMN {ROWID_COLUMN}")
+
+
+def has_triggers(conn: Any) -> bool:
+    """Whether all three triggers exist."""
+    rows = conn.exec_driver_sql(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN (?, ?, ?)",
+        TRIGGER_NAMES,
+    ).scalar()
+    return rows == len(TRIGGER_NAMES)

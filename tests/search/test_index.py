@@ -1,0 +1,61 @@
+"""The search structures: the reindex command, and surviving a batch migration on SQLite."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+
+from dashboard.extensions import db
+from dashboard.models import User
+from dashboard.services import search as search_service
+from dashboard.services.search import sqlite_fts
+
+
+def found(app, user, q):  # type: ignore[no-untyped-def]
+    with app.app_context():
+        viewer = db.session.get(User, user.id)
+        return [h.message.content for h in search_service.search(viewer, q).items]
+
+
+def test_reindex_command_rebuilds_the_index(app, runner, factory):
+    alice = factory.user()
+    t = factory.thread(alice, [])
+    factory.message(t, alice, "quarterly refund report")
+    if app.config["BACKEND"] == "sqlite":
+        with app.app_context():
+            # Empty the index behind the triggers' back: search finds nothing any more.
+            db.session.execute(
+                sa.text("INSERT INTO messages_fts(messages_fts) VALUES ('delete-all')")
+            )
+            db.session.commit()
+        assert found(app, alice, "quarterly") == []
+    result = runner.invoke(args=["chatdesk", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert "rebuilt: 1 messages" in result.output
+    assert found(app, alice, "quarterly") == ["quarterly refund report"]
+
+
+@pytest.mark.sqlite_only
+def test_fts_survives_a_batch_migration_on_messages_with_restore(app, factory):
+    alice = factory.user()
+    t = factory.thread(alice, [])
+    factory.message(t, alice, "before the migration")
+    with app.app_context(), db.engine.begin() as conn:
+        op = Operations(MigrationContext.configure(conn))
+        # What a later migration might do: batch mode copies messages into a new table.
+        with op.batch_alter_table("messages", recreate="always") as batch:
+            batch.add_column(sa.Column("scratch", sa.Integer(), nullable=True))
+        assert not sqlite_fts.has_triggers(conn)  # the batch dropped them
+    factory.message(t, alice, "lost after the migration")
+    assert found(app, alice, "lost") == []  # without the helper, new messages go unindexed
+    with app.app_context(), db.engine.begin() as conn:
+        sqlite_fts.restore(conn)
+        assert sqlite_fts.has_triggers(conn)
+    factory.message(t, alice, "after the migration")
+    assert found(app, alice, "migration") == [
+        "after the migration",
+        "lost after the migration",
+        "before the migration",
+    ]
