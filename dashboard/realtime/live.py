@@ -9,13 +9,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, request
-from flask_login import current_user
 from flask_socketio import Namespace, emit, join_room
 
 from ..extensions import db
 from ..models import Message, Report, id_floor, utcnow
 from ..services import presence
 from . import broadcast
+from .chat import authenticate
 
 
 def activity_counts() -> dict[str, Any]:
@@ -49,10 +49,11 @@ class LiveNamespace(Namespace):
 
     def on_connect(self, auth: Any = None) -> None:
         """Refuse anyone but staff; join the staff room and send the presence snapshot."""
-        if not current_user.is_authenticated or not current_user.is_staff:
+        user = authenticate(auth)
+        if user is None or not user.is_active or not user.is_staff:
             raise ConnectionRefusedError("forbidden")
         sid = request.sid
-        uid = current_user.id
+        uid = user.id
         self.staff[sid] = uid
         join_room(broadcast.STAFF_ROOM)
         presence.track_socket(uid, broadcast.LIVE, sid)
