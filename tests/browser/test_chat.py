@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+import struct
+import zlib
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from playwright.sync_api import expect
 
 from dashboard.extensions import db
 from dashboard.models import Message, Participant
@@ -76,8 +80,8 @@ def status_of(page: Any, text: str) -> str:
     return bubble(page, text).get_attribute("data-status")
 
 
-def wait_status(page: Any, text: str, status: str) -> None:
-    bubble(page, text).and_(page.locator(f"[data-status={status}]")).wait_for()
+def wait_status(page: Any, text: str, status: str, timeout: float = 10_000) -> None:
+    bubble(page, text).and_(page.locator(f"[data-status={status}]")).wait_for(timeout=timeout)
 
 
 def bodies(page: Any) -> list[str]:
@@ -169,33 +173,261 @@ def test_two_users_chat_with_read_marks_and_a_reload(
     assert read_marks[alice.id] == last_id
 
 
+def thread_button(page: Any, title: str) -> Any:
+    return page.locator("#thread-list [data-thread-id]").filter(has_text=title)
+
+
 def test_reconnect_backfills_each_message_exactly_once(
     app: Flask, factory: Any, open_user: Callable[..., Any]
 ) -> None:
-    alice = factory.user(username="carol", first_name="Carol", password=TEST_PASSWORD)
-    bob = factory.user(username="dave", first_name="Dave", password=TEST_PASSWORD)
-    factory.thread(alice, [bob], title="Release")
+    carol = factory.user(username="carol", first_name="Carol", password=TEST_PASSWORD)
+    dave = factory.user(username="dave", first_name="Dave", password=TEST_PASSWORD)
+    factory.thread(carol, [dave], title="Release")
+    factory.thread(carol, [dave], title="Ops")
 
-    pa = open_user(alice)
-    pb = open_user(bob)
-    open_thread(pa, "Release")
-    open_thread(pb, "Release")
-    send(pa, "before the outage")
-    bubble(pb, "before the outage").wait_for()
+    pc = open_user(carol)
+    pd = open_user(dave)
+    open_thread(pd, "Release")
+    open_thread(pc, "Release")
+    send(pc, "before the outage")
+    bubble(pd, "before the outage").wait_for()
 
-    # Dave's browser drops off the network while Carol keeps writing.
-    pb.context.set_offline(True)
-    pb.wait_for_selector("#connection[data-state=reconnecting]", timeout=60_000)
+    # Dave's browser drops off the network while Carol keeps writing in both threads.
+    pd.context.set_offline(True)
+    pd.wait_for_selector("#connection[data-state=reconnecting]", timeout=60_000)
     missed = [f"while you were away {i}" for i in range(1, 8)]
     for text in missed:
-        send(pa, text)
-        wait_status(pa, text, "sent")
-    assert pb.locator("#messages li.msg").count() == 1
+        send(pc, text)
+        wait_status(pc, text, "sent")
+    open_thread(pc, "Ops")
+    for text in ("ops one", "ops two", "ops three"):
+        send(pc, text)
+        wait_status(pc, text, "sent")
+    assert pd.locator("#messages li.msg").count() == 1
 
-    # Back online: the client syncs from its cursor; every message shows up exactly once.
-    pb.context.set_offline(False)
-    wait_connected(pb)
-    bubble(pb, missed[-1]).wait_for(timeout=30_000)
-    assert bodies(pb) == ["before the outage", *missed]
-    # And Carol's marks catch up: Dave has the thread open, so they are read.
-    wait_status(pa, missed[-1], "read")
+    # Back online: the client syncs from its cursor; every message shows up exactly once,
+    # and the thread that is not open counts what it missed (that only comes from the sync).
+    pd.context.set_offline(False)
+    wait_connected(pd)
+    bubble(pd, missed[-1]).wait_for(timeout=30_000)
+    thread_button(pd, "Ops").locator(".badge", has_text="3").wait_for()
+    assert bodies(pd) == ["before the outage", *missed]
+    # Dave has "Release" open, so Carol's marks there catch up to read.
+    open_thread(pc, "Release")
+    wait_status(pc, missed[-1], "read")
+    open_thread(pd, "Ops")
+    assert bodies(pd) == ["ops one", "ops two", "ops three"]
+    pd.reload()
+    wait_connected(pd)
+    pd.wait_for_selector("#messages[data-loaded=true]")
+    assert bodies(pd) == ["ops one", "ops two", "ops three"]
+
+
+def test_failed_send_shows_retry_and_retry_reuses_the_client_id(
+    app: Flask, factory: Any, open_user: Callable[..., Any]
+) -> None:
+    erin = factory.user(username="erin", first_name="Erin", password=TEST_PASSWORD)
+    frank = factory.user(username="frank", first_name="Frank", password=TEST_PASSWORD)
+    thread = factory.thread(erin, [frank], title="Flaky wifi")
+    pe = open_user(erin)
+    pf = open_user(frank)
+    open_thread(pe, "Flaky wifi")
+    open_thread(pf, "Flaky wifi")
+
+    pe.context.set_offline(True)
+    send(pe, "are you there?")
+    # Shown at once as sending, then failed with a Retry button when no ack comes.
+    assert bubble(pe, "are you there?").get_attribute("data-status") == "sending"
+    wait_status(pe, "are you there?", "failed", timeout=20_000)  # the ack waits 10 s
+    retry = bubble(pe, "are you there?").get_by_role("button", name="Retry sending this message")
+    assert retry.is_visible()
+    client_id = bubble(pe, "are you there?").get_attribute("data-key")
+
+    pe.context.set_offline(False)
+    wait_connected(pe)
+    # Nothing resends a failed message behind the user's back; Retry does, with its clientId.
+    assert bubble(pe, "are you there?").get_attribute("data-status") == "failed"
+    retry.click()
+    wait_status(pe, "are you there?", "read")  # Frank has the thread open
+    bubble(pf, "are you there?").wait_for()
+    assert bodies(pe) == ["are you there?"]
+    assert bodies(pf) == ["are you there?"]
+    # The same element (keyed by the clientId) went from failed to read: one message.
+    assert bubble(pe, "are you there?").get_attribute("data-key") == client_id
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(Message.client_id).where(Message.thread_id == thread.id)
+        ).all()
+    assert len(rows) == 1
+    assert client_id == f"c:{erin.id}:{rows[0][0]}"
+
+
+def test_new_thread_mentions_links_typing_reply_edit_and_delete(
+    app: Flask, factory: Any, open_user: Callable[..., Any]
+) -> None:
+    gina = factory.user(username="gina", first_name="Gina", password=TEST_PASSWORD)
+    hank = factory.user(username="hank", first_name="Hank", password=TEST_PASSWORD)
+    pg = open_user(gina)
+    ph = open_user(hank)
+
+    # Gina starts a thread with Hank through the user picker; it shows up in Hank's list live.
+    pg.get_by_role("button", name="New thread").click()
+    pg.get_by_label("Title").fill("Road trip")
+    pg.get_by_label("Add people").fill("ha")
+    pg.get_by_role("button", name="Add Hank (@hank)").click()
+    pg.get_by_role("button", name="Create thread").click()
+    pg.wait_for_selector("#messages[data-loaded=true]")
+    assert pg.locator("#conv-title").inner_text() == "Road trip"
+    thread_button(ph, "Road trip").wait_for()
+    open_thread(ph, "Road trip")
+
+    # @mention autocomplete from the participants, and a link attached to the message.
+    pg.fill("#composer-input", "")
+    pg.type("#composer-input", "@ha")
+    option = pg.get_by_role("option", name=re.compile("@hank"))
+    option.wait_for()
+    pg.press("#composer-input", "Enter")
+    assert pg.input_value("#composer-input") == "@hank "
+    pg.type("#composer-input", "bring the map")
+    pg.get_by_role("button", name="Attach a link").click()
+    pg.get_by_label("Link to attach").fill("https://example.com/map")
+    pg.press("#link-input", "Enter")
+    pg.locator("#pending-attachments", has_text="https://example.com/map").wait_for()
+    pg.press("#composer-input", "Enter")
+    msg = bubble(ph, "@hank bring the map")
+    msg.wait_for()
+    assert msg.locator(".mention").inner_text() == "@hank"
+    assert msg.locator("a[href='https://example.com/map']").count() == 1
+
+    # Typing shows on the other side, and goes away once the message is sent.
+    ph.type("#composer-input", "will")
+    pg.locator("#typing", has_text="Hank is typing…").wait_for()
+
+    # Hank replies to Gina's message (Esc cancels a reply; Reply again and send).
+    msg.get_by_role("button", name="Reply to Gina").click()
+    assert ph.locator("#composer-context").is_visible()
+    ph.press("#composer-input", "Escape")
+    assert ph.locator("#composer-context").is_hidden()
+    msg.get_by_role("button", name="Reply to Gina").click()
+    ph.fill("#composer-input", "will do")
+    ph.press("#composer-input", "Enter")
+    reply = bubble(pg, "will do")
+    reply.wait_for()
+    assert "Reply to Gina: @hank bring the map" in reply.locator(".msg-parent").inner_text()
+    expect(pg.locator("#typing")).to_have_text("")
+
+    # Gina edits her message; Hank sees the new text, marked edited.
+    mine = bubble(pg, "@hank bring the map")
+    mine.get_by_role("button", name="Edit your message").click()
+    assert pg.input_value("#composer-input") == "@hank bring the map"
+    pg.fill("#composer-input", "@hank bring the big map")
+    pg.press("#composer-input", "Enter")
+    edited = bubble(ph, "@hank bring the big map")
+    edited.wait_for()
+    assert edited.locator(".msg-edited").inner_text() == "(edited)"
+    assert bubble(ph, "@hank bring the map").count() == 0
+
+    # Gina deletes it (with a second click to confirm); Hank sees it go, the reply stays.
+    mine = bubble(pg, "@hank bring the big map")
+    mine.get_by_role("button", name="Delete your message").click()
+    mine.get_by_role("button", name="Really delete your message").click()
+    ph.locator("#messages .msg-removed-note", has_text="This message was deleted.").wait_for()
+    assert bodies(ph) == ["This message was deleted.", "will do"]
+    assert "(removed message)" in bubble(ph, "will do").locator(".msg-parent").inner_text()
+    screenshot(pg, "chat-desktop-features")
+
+
+def test_archived_thread_is_read_only(
+    app: Flask, factory: Any, open_user: Callable[..., Any]
+) -> None:
+    ivy = factory.user(username="ivy", first_name="Ivy", password=TEST_PASSWORD)
+    jon = factory.user(username="jon", first_name="Jon", password=TEST_PASSWORD)
+    old = factory.thread(ivy, [jon], title="Old project", is_archived=True)
+    factory.message(old, jon, "final words")
+    pi = open_user(ivy)
+    assert thread_button(pi, "Old project").count() == 0
+    pi.get_by_label("Show archived threads").check()
+    open_thread(pi, "Old project")
+    assert bodies(pi) == ["final words"]
+    assert pi.get_by_text("This thread is archived: it is read-only.").is_visible()
+    assert pi.locator("#composer-input").is_disabled()
+    assert pi.get_by_role("button", name="Send").is_disabled()
+    assert pi.locator("#messages [data-action=reply]").count() == 0
+
+
+def test_older_messages_load_when_scrolling_up(
+    app: Flask, factory: Any, open_user: Callable[..., Any]
+) -> None:
+    kim = factory.user(username="kim", first_name="Kim", password=TEST_PASSWORD)
+    lee = factory.user(username="lee", first_name="Lee", password=TEST_PASSWORD)
+    thread = factory.thread(kim, [lee], title="Long history")
+    start = datetime(2026, 11, 1, 9, 0)
+    for i in range(130):
+        factory.message(
+            thread, lee if i % 2 else kim, f"line {i:03d}", at=start + timedelta(minutes=i)
+        )
+    pk = open_user(kim)
+    open_thread(pk, "Long history")
+    assert len(bodies(pk)) == 50
+    assert bodies(pk)[-1] == "line 129"
+
+    pk.locator("#messages-scroll").hover()
+    pk.mouse.wheel(0, -100_000)
+    pk.locator("#messages .msg-body", has_text="line 079").wait_for()
+    # The keyboard path: the button loads the rest.
+    while pk.get_by_role("button", name="Load earlier messages").is_visible():
+        pk.get_by_role("button", name="Load earlier messages").click()
+        pk.wait_for_timeout(200)
+    pk.locator("#messages .msg-body", has_text="line 000").wait_for()
+    assert bodies(pk) == [f"line {i:03d}" for i in range(130)]
+
+
+def tiny_png(width: int = 24, height: int = 16) -> bytes:
+    """A valid red PNG."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    raw = b"".join(b"\x00" + bytes([200, 60, 60]) * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_image_and_file_attachments(
+    app: Flask, factory: Any, open_user: Callable[..., Any]
+) -> None:
+    max_ = factory.user(username="max", first_name="Max", password=TEST_PASSWORD)
+    nia = factory.user(username="nia", first_name="Nia", password=TEST_PASSWORD)
+    factory.thread(max_, [nia], title="Photos")
+    pm = open_user(max_)
+    pn = open_user(nia)
+    open_thread(pm, "Photos")
+    open_thread(pn, "Photos")
+
+    pm.set_input_files(
+        "#file-input",
+        files=[
+            {"name": "dot.png", "mimeType": "image/png", "buffer": tiny_png()},
+            {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"plain notes"},
+        ],
+    )
+    pm.locator("#pending-attachments li", has_text="notes.txt").wait_for()
+    assert pm.locator("#pending-attachments li", has_text="Image: dot.png").count() == 1
+    pm.press("#composer-input", "Enter")  # no text: attachments alone are a message
+
+    img = pn.locator("#messages .att-image img")
+    img.wait_for()
+    src = img.get_attribute("src")
+    assert src.startswith("/api/v1/uploads/")
+    assert pn.request.get(pn.url.split("/chat/")[0] + src).status == 200
+    expect(img).to_have_js_property("naturalWidth", 24)  # the browser decoded the upload
+    link = pn.locator("#messages .att-file a", has_text="notes.txt")
+    assert link.get_attribute("download") == "notes.txt"
+    pm.locator("#messages li.msg[data-status=read]").wait_for()
+    screenshot(pn, "chat-desktop-attachments")
