@@ -22,6 +22,15 @@ from ..services.errors import BadRequest, ValidationFailed
 bp = Blueprint("api", __name__)
 
 
+@bp.before_request
+def refuse_nul_characters() -> None:
+    """NUL characters cannot be stored (PostgreSQL refuses them): a clear 400, never a 500."""
+    if "\x00" in request.path or any("\x00" in k + v for k, v in request.args.items(multi=True)):
+        raise BadRequest("NUL characters are not allowed.")
+    if request.is_json and b"\\u0000" in request.get_data(cache=True):
+        raise BadRequest("NUL characters are not allowed.")
+
+
 def _me() -> User:
     return current_user._get_current_object()  # type: ignore[no-any-return]
 

@@ -7,6 +7,7 @@ client→server event answers through its ack: `{"ok": true, ...}` or `{"ok": fa
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -71,6 +72,8 @@ def acked(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any
             data = {}
         if not isinstance(data, dict):
             return error_ack(ValidationFailed("The payload must be an object."))
+        if "\\u0000" in json.dumps(data):  # PostgreSQL cannot store NUL: refuse it clearly
+            return error_ack(ValidationFailed("NUL characters are not allowed."))
         try:
             return handler(self, user, data)
         except ServiceError as exc:

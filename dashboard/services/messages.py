@@ -132,6 +132,8 @@ def _check_content(content: Any, *, has_attachments: bool) -> str:
         content = ""
     if not isinstance(content, str):
         raise ValidationFailed("content must be a string.", {"fields": {"content": "a string"}})
+    if "\x00" in content:
+        raise ValidationFailed("content may not contain NUL.", {"fields": {"content": "NUL"}})
     if len(content) > limit:
         raise ValidationFailed(
             f"A message is at most {limit} characters.",
@@ -205,7 +207,11 @@ def _check_attachments(attachments: Any) -> tuple[list[str], list[str]]:
 def _check_client_id(client_id: Any) -> str | None:
     if client_id is None:
         return None
-    if not isinstance(client_id, str) or not 1 <= len(client_id) <= CLIENT_ID_MAX:
+    if (
+        not isinstance(client_id, str)
+        or not 1 <= len(client_id) <= CLIENT_ID_MAX
+        or "\x00" in client_id
+    ):
         raise ValidationFailed(
             f"clientId must be a string of 1 to {CLIENT_ID_MAX} characters.",
             {"fields": {"clientId": f"1 to {CLIENT_ID_MAX} characters"}},

@@ -61,3 +61,18 @@ def test_unexpected_error_is_json_500(api, factory, app, monkeypatch):
     monkeypatch.setattr(threads, "list_threads", boom)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     _is_error(api.get("/threads", factory.user()), 500, "internal_error")
+
+
+def test_nul_characters_are_refused_not_crashed_on(api, factory, app):
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    alice = factory.user()
+    thread = factory.thread(alice, [])
+    resp = api.post(f"/threads/{thread.id}/messages", alice, json={"content": "a\x00b"})
+    _is_error(resp, 400, "bad_request")
+    _is_error(
+        api.post("/threads", alice, json={"title": "a\x00", "participantIds": []}),
+        400,
+        "bad_request",
+    )
+    _is_error(api.get("/threads/a%00b", alice), 400, "bad_request")
+    _is_error(api.get("/users?q=a%00b", alice), 400, "bad_request")

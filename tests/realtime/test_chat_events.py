@@ -267,3 +267,13 @@ def test_activity_counts(app, factory):
     with app.app_context():
         counts = activity_counts()
     assert counts == {"online": 0, "messagesLastMinute": 1, "openReports": 0}
+
+
+def test_nul_characters_are_refused(app, factory, socket_client):
+    alice = factory.user()
+    thread = factory.thread(alice, [])
+    a = socket_client(alice)
+    res = ack(a, "message:send", {"clientId": "n", "threadId": thread.id, "content": "a\x00"})
+    assert res["error"]["code"] == "validation_failed"
+    res = ack(a, "message:send", {"clientId": "n", "threadId": "t\x00", "content": "a"})
+    assert res["error"]["code"] == "validation_failed"
