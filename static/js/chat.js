@@ -129,6 +129,7 @@ function start(root) {
     onConnected();
   });
   socket.on("disconnect", (reason) => {
+    ui.connection.dataset.synced = "false";
     if (state.endedSession) return;
     if (reason === "io server disconnect") {
       setConnection("offline", "Disconnected by the server. Reload the page to reconnect.");
@@ -167,7 +168,9 @@ function start(root) {
   socket.on("thread:removed", (t) => removeThread(t.id));
 
   async function onConnected() {
+    ui.connection.dataset.synced = "false";
     await runSync();
+    if (socket.connected) ui.connection.dataset.synced = "true";
     queryPresence();
     if (state.openId) {
       // Statuses that moved while we were away, and the page we show, fresh from the server.
@@ -277,8 +280,9 @@ function start(root) {
     const data = await api.get("/threads", params);
     for (const t of data.items || []) {
       const known = state.threads.get(t.id);
-      state.threads.set(t.id, known ? { ...known, ...t } : t);
-      if (t.lastMessage && t.lastMessage.id) state.seen.add(t.lastMessage.id);
+      // unreadCount covers every message up to lastMessage: only newer ones count on top.
+      const snapshot = (t.lastMessage && t.lastMessage.id) || "";
+      state.threads.set(t.id, { ...(known || {}), ...t, _countedThrough: snapshot });
     }
     if (!archived) state.threadCursor = data.nextCursor || null;
     renderThreadList();
@@ -669,7 +673,7 @@ function start(root) {
       markDelivered(msg.threadId, msg.id);
       if (msg.threadId === state.openId && pageVisible()) {
         markRead();
-      } else if (!(msg.metadata && msg.metadata.removed)) {
+      } else if (!(msg.metadata && msg.metadata.removed) && msg.id > (thread._countedThrough || "")) {
         thread.unreadCount = (thread.unreadCount || 0) + 1;
       }
     }

@@ -54,7 +54,7 @@ def open_user(browser: Any, live_server: Any) -> Iterator[Callable[..., Any]]:
 
 def wait_connected(page: Any) -> None:
     """The chat's socket is connected (and its first sync done)."""
-    page.wait_for_selector("#connection[data-state=online]", state="attached")
+    page.wait_for_selector("#connection[data-state=online][data-synced=true]", state="attached")
 
 
 def open_thread(page: Any, title: str) -> None:
@@ -431,3 +431,65 @@ def test_image_and_file_attachments(
     assert link.get_attribute("download") == "notes.txt"
     pm.locator("#messages li.msg[data-status=read]").wait_for()
     screenshot(pn, "chat-desktop-attachments")
+
+
+def test_unread_badges_count_each_message_once_and_follow_presence(
+    app: Flask, factory: Any, open_user: Callable[..., Any]
+) -> None:
+    olga = factory.user(username="olga", first_name="Olga", password=TEST_PASSWORD)
+    pete = factory.user(username="pete", first_name="Pete", password=TEST_PASSWORD)
+    thread = factory.thread(olga, [pete], title="Standup")
+    factory.thread(olga, [pete], title="Quiet one")
+    factory.message(thread, olga, "first")
+    factory.message(thread, olga, "second")
+
+    pp = open_user(pete)  # its first sync overlaps the list it loaded: no double count
+    badge = thread_button(pp, "Standup").locator(".badge")
+    assert badge.inner_text() == "2"
+    assert badge.get_attribute("aria-label") == "2 unread"
+    assert thread_button(pp, "Quiet one").locator(".badge").count() == 0
+    dot = thread_button(pp, "Standup").locator(".presence-dot")
+    assert dot.get_attribute("data-status") == "offline"
+
+    po = open_user(olga)
+    expect(dot).to_have_attribute("data-status", "online")
+    expect(dot).to_have_attribute("aria-label", "Olga is online")
+    open_thread(po, "Standup")
+    send(po, "third")
+    expect(badge).to_have_text("3")
+    open_thread(pp, "Standup")
+    expect(badge).to_have_count(0)
+    wait_status(po, "third", "read")
+
+    po.context.close()
+    expect(dot).to_have_attribute("data-status", "offline")
+    assert pp.locator("#conv-participants .presence-dot").first.get_attribute("data-status") == (
+        "offline"
+    )
+
+
+def test_a_thread_archived_elsewhere_turns_read_only_live(
+    app: Flask, factory: Any, open_user: Callable[..., Any]
+) -> None:
+    from dashboard.models import Thread
+    from dashboard.realtime import broadcast
+    from dashboard.services import threads as threads_service
+
+    quin = factory.user(username="quin", first_name="Quin", password=TEST_PASSWORD)
+    rosa = factory.user(username="rosa", first_name="Rosa", password=TEST_PASSWORD)
+    thread = factory.thread(quin, [rosa], title="Wrapping up")
+    pq = open_user(quin)
+    open_thread(pq, "Wrapping up")
+    assert pq.locator("#composer-input").is_enabled()
+
+    # What the dashboard's archive does: commit, then announce `thread:updated`.
+    with app.app_context():
+        row = db.session.get(Thread, thread.id)
+        row.is_archived = True
+        db.session.commit()
+        payload = threads_service.thread_payload(row)
+        broadcast.thread_event("thread:updated", payload, [quin.id, rosa.id])
+
+    expect(pq.locator("#composer-input")).to_be_disabled()
+    expect(pq.get_by_text("This thread is archived: it is read-only.")).to_be_visible()
+    assert pq.get_by_role("button", name="Send").is_disabled()
