@@ -169,7 +169,7 @@ class ChatNamespace(Namespace):
                 idle_since = None
             elif idle_since is None:
                 idle_since = time.monotonic()
-            elif time.monotonic() - idle_since > 30:
+            elif time.monotonic() - idle_since > 3:
                 with self._sweeper_lock:
                     if not self.users:
                         self._sweeper_running = False
