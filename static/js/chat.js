@@ -169,8 +169,11 @@ function start(root) {
 
   async function onConnected() {
     ui.connection.dataset.synced = "false";
-    await runSync();
-    if (socket.connected) ui.connection.dataset.synced = "true";
+    let synced = false;
+    for (let attempt = 0; attempt < 3 && !synced && socket.connected; attempt += 1) {
+      synced = await runSync();
+    }
+    if (synced && socket.connected) ui.connection.dataset.synced = "true";
     queryPresence();
     if (state.openId) {
       // Statuses that moved while we were away, and the page we show, fresh from the server.
@@ -180,7 +183,10 @@ function start(root) {
     resendStuck();
   }
 
-  /** Backfill after (re)connecting: `sync` from the last cursor until hasMore is false. */
+  /**
+   * Backfill after (re)connecting: `sync` from the last cursor until hasMore is false.
+   * Resolves true when it got to the end.
+   */
   function runSync() {
     if (state.syncing) return state.syncing;
     state.syncing = (async () => {
@@ -193,13 +199,14 @@ function start(root) {
       }
       for (let round = 0; round < 1000; round += 1) {
         const ack = await emitAck("sync", { since });
-        if (!ack.ok) break;
+        if (!ack.ok) return false;
         for (const m of ack.messages || []) applyMessage(m, true);
         for (const m of ack.updates || []) applyMessage(m, false);
         state.syncCursor = ack.cursor || state.syncCursor;
-        if (!ack.hasMore || !ack.cursor || ack.cursor === since) break;
+        if (!ack.hasMore || !ack.cursor || ack.cursor === since) return true;
         since = ack.cursor;
       }
+      return true;
     })().finally(() => {
       state.syncing = null;
     });

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 import struct
+import uuid
 import zlib
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -195,10 +197,21 @@ def test_reconnect_backfills_each_message_exactly_once(
     # Dave's browser drops off the network while Carol keeps writing in both threads.
     pd.context.set_offline(True)
     pd.wait_for_selector("#connection[data-state=reconnecting]", timeout=60_000)
-    missed = [f"while you were away {i}" for i in range(1, 8)]
-    for text in missed:
+    missed = [f"while you were away {i:02d}" for i in range(1, 61)]
+    for text in missed[:5]:
         send(pc, text)
         wait_status(pc, text, "sent")
+    # More than a page of them: the rest through the API, as Carol's other client would.
+    release_id = pc.locator("#messages").get_attribute("data-thread-id")
+    csrf = json.loads(pc.locator("body").get_attribute("hx-headers"))["X-CSRFToken"]
+    for text in missed[5:]:
+        resp = pc.request.post(
+            f"{pc.url.split('/chat/')[0]}/api/v1/threads/{release_id}/messages",
+            data={"clientId": str(uuid.uuid4()), "content": text},
+            headers={"X-CSRFToken": csrf},
+        )
+        assert resp.status == 201, resp.text()
+    bubble(pc, missed[-1]).wait_for()
     open_thread(pc, "Ops")
     for text in ("ops one", "ops two", "ops three"):
         send(pc, text)
