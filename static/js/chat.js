@@ -504,9 +504,18 @@ function start(root) {
   }
 
   ui.loadOlder.addEventListener("click", loadOlder);
+  // Keep the newest message in view when the composer grows (link row, reply note, a phone's
+  // keyboard) unless the user has scrolled up to read.
+  let stickToBottom = true;
   ui.scroll.addEventListener("scroll", () => {
+    stickToBottom = nearBottom();
     if (ui.scroll.scrollTop < 80) loadOlder();
   });
+  if (window.ResizeObserver) {
+    new ResizeObserver(() => {
+      if (stickToBottom) scrollToBottom();
+    }).observe(ui.scroll);
+  }
 
   function renderHeader() {
     const t = state.openId && state.threads.get(state.openId);

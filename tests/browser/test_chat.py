@@ -322,9 +322,13 @@ def test_new_thread_mentions_links_typing_reply_edit_and_delete(
     ph.press("#composer-input", "Escape")
     assert ph.locator("#composer-context").is_hidden()
     msg.get_by_role("button", name="Reply to Gina").click()
-    ph.fill("#composer-input", "will do")
+    ph.fill("#composer-input", "")
+    ph.type("#composer-input", "@gi")  # right after the click: the mention list still opens
+    ph.get_by_role("option", name=re.compile("@gina")).wait_for()
+    ph.press("#composer-input", "Tab")
+    ph.type("#composer-input", "will do")
     ph.press("#composer-input", "Enter")
-    reply = bubble(pg, "will do")
+    reply = bubble(pg, "@gina will do")
     reply.wait_for()
     assert "Reply to Gina: @hank bring the map" in reply.locator(".msg-parent").inner_text()
     expect(pg.locator("#typing")).to_have_text("")
@@ -345,8 +349,8 @@ def test_new_thread_mentions_links_typing_reply_edit_and_delete(
     mine.get_by_role("button", name="Delete your message").click()
     mine.get_by_role("button", name="Really delete your message").click()
     ph.locator("#messages .msg-removed-note", has_text="This message was deleted.").wait_for()
-    assert bodies(ph) == ["This message was deleted.", "will do"]
-    assert "(removed message)" in bubble(ph, "will do").locator(".msg-parent").inner_text()
+    assert bodies(ph) == ["This message was deleted.", "@gina will do"]
+    assert "(removed message)" in bubble(ph, "@gina will do").locator(".msg-parent").inner_text()
     screenshot(pg, "chat-desktop-features")
 
 

@@ -18,7 +18,11 @@ export class MentionBox {
 
     input.addEventListener("input", () => this.update());
     input.addEventListener("click", () => this.update());
-    input.addEventListener("blur", () => setTimeout(() => this.close(), 150));
+    input.addEventListener("blur", () =>
+      setTimeout(() => {
+        if (document.activeElement !== input) this.close();
+      }, 150),
+    );
     list.addEventListener("mousedown", (evt) => {
       // Keep the focus in the textarea while choosing with the mouse.
       evt.preventDefault();
