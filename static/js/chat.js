@@ -36,6 +36,7 @@ function start(root) {
 
   const ui = {
     connection: $("connection"),
+    convConnection: $("conv-connection"),
     threadList: $("thread-list"),
     threadListEmpty: $("thread-list-empty"),
     moreThreads: $("more-threads"),
@@ -109,6 +110,8 @@ function start(root) {
   function setConnection(kind, text) {
     ui.connection.dataset.state = kind;
     ui.connection.textContent = text;
+    ui.convConnection.dataset.state = kind;
+    ui.convConnection.textContent = text;
   }
 
   /** Emit with an ack; resolves to the ack, or {ok:false, error:{code:"timeout"}}. */

@@ -510,3 +510,30 @@ def test_a_thread_archived_elsewhere_turns_read_only_live(
     expect(pq.locator("#composer-input")).to_be_disabled()
     expect(pq.get_by_text("This thread is archived: it is read-only.")).to_be_visible()
     assert pq.get_by_role("button", name="Send").is_disabled()
+
+
+def test_thread_list_pages_and_narrow_screen_shows_connection_state(
+    app: Flask, factory: Any, open_user: Callable[..., Any]
+) -> None:
+    xena = factory.user(username="xena", first_name="Xena", password=TEST_PASSWORD)
+    yuri = factory.user(username="yuri", first_name="Yuri", password=TEST_PASSWORD)
+    start = datetime(2026, 10, 1, 8, 0)
+    for i in range(55):
+        factory.thread(xena, [yuri], title=f"Topic {i:02d}", at=start + timedelta(hours=i))
+    px = open_user(xena, width=390, height=844)
+    items = px.locator("#thread-list [data-thread-id]")
+    assert items.count() == 50
+    assert items.first.inner_text().startswith("Topic 54")  # newest activity first
+    px.get_by_role("button", name="Load more threads").click()
+    expect(items).to_have_count(55)
+    assert px.get_by_role("button", name="Load more threads").is_hidden()
+    assert items.last.inner_text().startswith("Topic 00")
+
+    open_thread(px, "Topic 00")
+    assert px.locator("#thread-list").is_hidden()
+    px.context.set_offline(True)
+    expect(px.locator("#conv-connection")).to_be_visible(timeout=60_000)
+    screenshot(px, "chat-390-offline")
+    px.context.set_offline(False)
+    wait_connected(px)
+    expect(px.locator("#conv-connection")).to_be_hidden()
