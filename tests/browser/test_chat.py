@@ -86,6 +86,19 @@ def wait_status(page: Any, text: str, status: str, timeout: float = 10_000) -> N
     bubble(page, text).and_(page.locator(f"[data-status={status}]")).wait_for(timeout=timeout)
 
 
+UNLABELLED = """() => [...document.querySelectorAll(
+    "#chat button, #chat input, #chat textarea, #new-thread-dialog button, #new-thread-dialog input"
+  )].filter(el => el.getAttribute("aria-hidden") !== "true" && el.type !== "hidden")
+    .filter(el => !(el.labels && el.labels.length) && !el.getAttribute("aria-label")
+                  && !el.getAttribute("aria-labelledby") && !el.textContent.trim())
+    .map(el => el.outerHTML)"""
+
+
+def unlabelled_controls(page: Any) -> list[str]:
+    """Controls a screen reader could not name (run through DevTools, outside the page's CSP)."""
+    return page.evaluate(UNLABELLED)
+
+
 def bodies(page: Any) -> list[str]:
     return page.locator("#messages li.msg .msg-body").all_inner_texts()
 
@@ -352,6 +365,8 @@ def test_new_thread_mentions_links_typing_reply_edit_and_delete(
     assert bodies(ph) == ["This message was deleted.", "@gina will do"]
     assert "(removed message)" in bubble(ph, "@gina will do").locator(".msg-parent").inner_text()
     screenshot(pg, "chat-desktop-features")
+    assert unlabelled_controls(pg) == []
+    assert unlabelled_controls(ph) == []
 
 
 def test_archived_thread_is_read_only(
