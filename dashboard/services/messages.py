@@ -264,14 +264,29 @@ def send_message(
     if parent_id is not None and not isinstance(parent_id, str):
         raise ValidationFailed("parentId must be a message id.", {"fields": {"parentId": "id"}})
 
-    archived = db.session.scalar(
-        sa.select(Thread.is_archived)
-        .join(Participant, Participant.thread_id == Thread.id)
-        .where(Thread.id == thread_id, Participant.user_id == author.id)
-    )
-    if archived is None:
-        raise NotFound("There is no such thread.")
-    if archived:
+    # The counters' UPDATE doubles as the membership and archived check (one round trip on the
+    # hot path); its row lock also orders concurrent sends to one thread.
+    now = utcnow()
+    bumped = db.session.execute(
+        sa.update(Thread)
+        .where(
+            Thread.id == thread_id,
+            Thread.is_archived.is_(False),
+            sa.exists().where(Participant.thread_id == thread_id, Participant.user_id == author.id),
+        )
+        .values(message_count=Thread.message_count + 1, last_message_at=now, last_activity_at=now)
+        .returning(Thread.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if bumped is None:
+        db.session.rollback()
+        archived = db.session.scalar(
+            sa.select(Thread.is_archived)
+            .join(Participant, Participant.thread_id == Thread.id)
+            .where(Thread.id == thread_id, Participant.user_id == author.id)
+        )
+        if archived is None:
+            raise NotFound("There is no such thread.")
         replay = _existing(author.id, client_id) if client_id else None
         if replay is not None:
             return message_payload(replay), False
@@ -281,6 +296,7 @@ def send_message(
             sa.select(Message.thread_id).where(Message.id == parent_id)
         )
         if parent_thread != thread_id:
+            db.session.rollback()  # undo the counters' bump
             raise ValidationFailed(
                 "The message replied to is not in this thread.",
                 {"fields": {"parentId": "not in this thread"}},
@@ -301,13 +317,13 @@ def send_message(
             if client_id and (replay := _existing(author.id, client_id)) is not None:
                 db.session.rollback()
                 return message_payload(replay), False
+            db.session.rollback()  # undo the counters' bump
             raise ValidationFailed(
                 "Some attachments are not uploads of yours waiting to be sent.",
                 {"fields": {"attachments": "unknown or already used upload"}},
             )
     mention_ids = _resolve_mentions(thread_id, content) if "@" in content else []
 
-    now = utcnow()
     msg = Message(
         id=new_id(),
         client_id=client_id,
@@ -346,16 +362,6 @@ def send_message(
     db.session.add_all(links_made)
     for att in uploads:
         att.message_id = msg.id
-    db.session.execute(
-        sa.update(Thread)
-        .where(Thread.id == thread_id)
-        .values(
-            message_count=Thread.message_count + 1,
-            last_message_at=now,
-            last_activity_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    )
     # Built before the commit, which expires the objects (reading them again costs a query).
     # A brand-new id is newer than every watermark, so the status is `sent`.
     payload = message_json(
