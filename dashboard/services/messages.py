@@ -243,6 +243,29 @@ def _existing(user_id: str, client_id: str) -> Message | None:
     )
 
 
+# The send path's statements, built once (Core, bound parameters: cached compilation).
+_threads = Thread.__table__
+_participants = Participant.__table__
+_BUMP = (
+    sa.update(_threads)
+    .where(
+        _threads.c.id == sa.bindparam("tid"),
+        _threads.c.is_archived.is_(False),
+        sa.exists().where(
+            _participants.c.thread_id == sa.bindparam("tid"),
+            _participants.c.user_id == sa.bindparam("uid"),
+        ),
+    )
+    .values(
+        message_count=_threads.c.message_count + 1,
+        last_message_at=sa.bindparam("now"),
+        last_activity_at=sa.bindparam("now"),
+    )
+    .returning(_threads.c.id)
+)
+_INSERT = sa.insert(Message.__table__)
+
+
 def send_message(
     author: Author,
     thread_id: str,
@@ -267,17 +290,8 @@ def send_message(
     # The counters' UPDATE doubles as the membership and archived check (one round trip on the
     # hot path); its row lock also orders concurrent sends to one thread.
     now = utcnow()
-    bumped = db.session.execute(
-        sa.update(Thread)
-        .where(
-            Thread.id == thread_id,
-            Thread.is_archived.is_(False),
-            sa.exists().where(Participant.thread_id == thread_id, Participant.user_id == author.id),
-        )
-        .values(message_count=Thread.message_count + 1, last_message_at=now, last_activity_at=now)
-        .returning(Thread.id)
-        .execution_options(synchronize_session=False)
-    ).first()
+    conn = db.session.connection()
+    bumped = conn.execute(_BUMP, {"tid": thread_id, "uid": author.id, "now": now}).first()
     if bumped is None:
         db.session.rollback()
         archived = db.session.scalar(
@@ -324,20 +338,21 @@ def send_message(
             )
     mention_ids = _resolve_mentions(thread_id, content) if "@" in content else []
 
-    msg = Message(
-        id=new_id(),
-        client_id=client_id,
-        content=content,
-        thread_id=thread_id,
-        user_id=author.id,
-        parent_id=parent_id,
-        created_at=now,
-        updated_at=now,
-        meta=meta,
-    )
-    db.session.add(msg)
+    values = {
+        "id": new_id(),
+        "client_id": client_id,
+        "content": content,
+        "thread_id": thread_id,
+        "user_id": author.id,
+        "parent_id": parent_id,
+        "created_at": now,
+        "updated_at": now,
+        "metadata": meta,
+    }
+    # A Core INSERT (no unit of work): the send path is hot. The object is only serialized.
+    msg = Message(**{("meta" if k == "metadata" else k): v for k, v in values.items()})
     try:
-        db.session.flush()
+        conn.execute(_INSERT, values)
     except IntegrityError:
         # Same (user, clientId) as a stored message, perhaps sent by a racing request.
         db.session.rollback()
@@ -345,8 +360,11 @@ def send_message(
         if replay is None:
             raise
         return message_payload(replay), False
-    for uid in mention_ids:
-        db.session.add(Mention(message_id=msg.id, user_id=uid))
+    if mention_ids:
+        conn.execute(
+            sa.insert(Mention.__table__),
+            [{"message_id": msg.id, "user_id": uid} for uid in mention_ids],
+        )
     links_made = [
         Attachment(
             id=new_id(),
