@@ -277,3 +277,20 @@ def test_nul_characters_are_refused(app, factory, socket_client):
     assert res["error"]["code"] == "validation_failed"
     res = ack(a, "message:send", {"clientId": "n", "threadId": "t\x00", "content": "a"})
     assert res["error"]["code"] == "validation_failed"
+
+
+def test_socket_sends_share_the_rate_limit(app, factory, socket_client):
+    from dashboard.extensions import limiter
+
+    app.config["RATELIMIT_ENABLED"] = True
+    app.config["SEND_RATE_LIMIT"] = "2/minute"
+    limiter.init_app(app)
+    alice = factory.user()
+    thread = factory.thread(alice, [])
+    a = socket_client(alice)
+    codes = [
+        ack(a, "message:send", {"clientId": f"r{i}", "threadId": thread.id, "content": "x"})
+        for i in range(3)
+    ]
+    assert [c["ok"] for c in codes] == [True, True, False]
+    assert codes[2]["error"]["code"] == "rate_limited"
