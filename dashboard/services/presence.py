@@ -44,6 +44,10 @@ class RedisStore:
         self.r = redis.Redis.from_url(url, decode_responses=True)
         self.ttl = ttl
         self.proc = f"{os.getpid()}-{os.urandom(4).hex()}"
+        # This process's own connections and sockets: what the heartbeat keeps alive.
+        self.lock = threading.Lock()
+        self.local: dict[str, set[str]] = defaultdict(set)
+        self.local_sockets: dict[str, set[tuple[str, str]]] = defaultdict(set)
 
     def _ukey(self, user_id: str) -> str:
         return f"{PREFIX}presence:u:{user_id}"
@@ -54,6 +58,8 @@ class RedisStore:
     ONLINE = f"{PREFIX}presence:online"
 
     def connect(self, user_id: str, sid: str) -> bool:
+        with self.lock:
+            self.local[user_id].add(sid)
         now = time.time()
         exp = now + self.ttl
         p = self.r.pipeline(transaction=True)
@@ -66,6 +72,8 @@ class RedisStore:
         return before == 0
 
     def disconnect(self, user_id: str, sid: str) -> bool:
+        with self.lock:
+            _discard(self.local, user_id, sid)
         now = time.time()
         p = self.r.pipeline(transaction=True)
         p.zrem(self._ukey(user_id), f"{self.proc}:{sid}")
@@ -91,17 +99,24 @@ class RedisStore:
         return set(self.r.zrangebyscore(self.ONLINE, time.time(), "+inf"))
 
     def track(self, user_id: str, namespace: str, sid: str) -> None:
+        with self.lock:
+            self.local_sockets[user_id].add((namespace, sid))
         self.r.zadd(self._skey(user_id), {f"{namespace}|{sid}": time.time() + self.ttl})
 
     def untrack(self, user_id: str, namespace: str, sid: str) -> None:
+        with self.lock:
+            _discard(self.local_sockets, user_id, (namespace, sid))
         self.r.zrem(self._skey(user_id), f"{namespace}|{sid}")
 
     def sockets_of(self, user_id: str) -> set[tuple[str, str]]:
         members = self.r.zrangebyscore(self._skey(user_id), time.time(), "+inf")
         return {tuple(m.split("|", 1)) for m in members}  # type: ignore[misc]
 
-    def heartbeat(self, local: dict[str, set[str]], sockets: dict[str, set[tuple[str, str]]]):
+    def heartbeat(self) -> None:
         """Push this process's connections' expiry forward."""
+        with self.lock:
+            local = {uid: set(s) for uid, s in self.local.items()}
+            sockets = {uid: set(s) for uid, s in self.local_sockets.items()}
         exp = time.time() + self.ttl
         p = self.r.pipeline(transaction=False)
         for uid, sids in local.items():
@@ -125,8 +140,19 @@ class RedisStore:
         return gone
 
     def reset(self) -> None:
+        with self.lock:
+            self.local.clear()
+            self.local_sockets.clear()
         for key in self.r.scan_iter(f"{PREFIX}*"):
             self.r.delete(key)
+
+
+def _discard(index: dict, key: str, member: object) -> None:
+    members = index.get(key)
+    if members is not None:
+        members.discard(member)
+        if not members:
+            del index[key]
 
 
 def _redis() -> RedisStore | None:
@@ -146,25 +172,26 @@ def _redis() -> RedisStore | None:
 
 def connect(user_id: str, sid: str) -> bool:
     """Record a connection; True when it is the user's first (they just came online)."""
-    with _lock:
-        local_first = not _connections[user_id]
-        _connections[user_id].add(sid)
     store = _redis()
-    return store.connect(user_id, sid) if store else local_first
+    if store:
+        return store.connect(user_id, sid)
+    with _lock:
+        first = not _connections.get(user_id)
+        _connections[user_id].add(sid)
+        return first
 
 
 def disconnect(user_id: str, sid: str) -> bool:
     """Forget a connection; True when it was the user's last (they just went offline)."""
+    store = _redis()
+    if store:
+        return store.disconnect(user_id, sid)
     with _lock:
         conns = _connections.get(user_id)
-        had = bool(conns) and sid in conns
-        if conns is not None:
-            conns.discard(sid)
-            if not conns:
-                del _connections[user_id]
-        local_last = had and user_id not in _connections
-    store = _redis()
-    return store.disconnect(user_id, sid) if store else local_last
+        if not conns or sid not in conns:
+            return False
+        _discard(_connections, user_id, sid)
+        return user_id not in _connections
 
 
 def is_online(user_id: str) -> bool:
@@ -197,34 +224,31 @@ def reset() -> None:
 
 def track_socket(user_id: str, namespace: str, sid: str) -> None:
     """Remember a socket of a user (any namespace), so their sessions can be ended."""
-    with _lock:
-        _sockets[user_id].add((namespace, sid))
     store = _redis()
     if store:
         store.track(user_id, namespace, sid)
+        return
+    with _lock:
+        _sockets[user_id].add((namespace, sid))
 
 
 def untrack_socket(user_id: str, namespace: str, sid: str) -> None:
     """Forget a socket."""
-    with _lock:
-        socks = _sockets.get(user_id)
-        if socks is not None:
-            socks.discard((namespace, sid))
-            if not socks:
-                del _sockets[user_id]
     store = _redis()
     if store:
         store.untrack(user_id, namespace, sid)
+        return
+    with _lock:
+        _discard(_sockets, user_id, (namespace, sid))
 
 
 def sockets_of(user_id: str) -> set[tuple[str, str]]:
-    """Every (namespace, sid) of a user, on this process and (with Redis) every other."""
-    with _lock:
-        found = set(_sockets.get(user_id, ()))
+    """Every (namespace, sid) of a user: this process's, or (with Redis) every process's."""
     store = _redis()
     if store:
-        found |= store.sockets_of(user_id)
-    return found
+        return store.sockets_of(user_id)
+    with _lock:
+        return set(_sockets.get(user_id, ()))
 
 
 def heartbeat() -> list[str]:
@@ -232,10 +256,7 @@ def heartbeat() -> list[str]:
     store = _redis()
     if not store:
         return []
-    with _lock:
-        local = {uid: set(s) for uid, s in _connections.items()}
-        socks = {uid: set(s) for uid, s in _sockets.items()}
-    store.heartbeat(local, socks)
+    store.heartbeat()
     gone = store.sweep()
     if gone:
         record_last_seen(gone)

@@ -30,6 +30,15 @@ socketio.run(app, host=app.config["HOST"], port=app.config["PORT"], allow_unsafe
 pytestmark = [pytest.mark.redis, pytest.mark.postgres_only]
 
 
+@pytest.fixture(autouse=True)
+def _forget_the_queue():
+    """create_app keeps the Redis client manager in the shared SocketIO's options: drop it after."""
+    yield
+    from dashboard.extensions import socketio
+
+    socketio.server_options.pop("client_manager", None)
+
+
 @pytest.fixture
 def app_config(app_config, redis_url):
     app_config.update(REDIS_URL=redis_url, PRESENCE_TTL=6)
