@@ -275,12 +275,23 @@ def pct(values: list[float], p: float) -> float:
     return values[k] * 1000
 
 
+def cpu_seconds(pid: int) -> float:
+    """User+system CPU time of a process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(
-    fleet: Fleet, seconds: float, rate: float | None, persisted: Callable[[], int] | None
+    fleet: Fleet,
+    seconds: float,
+    rate: float | None,
+    persisted: Callable[[], int] | None,
+    pid: int,
 ) -> dict[str, float]:
     fleet.reset()
     fleet.recording = True
     before = persisted() if persisted else 0
+    cpu0 = cpu_seconds(pid)
     t0 = time.monotonic()
     if rate is None:
         fleet.closed_loop(seconds)
@@ -289,7 +300,10 @@ def measure(
     elapsed = time.monotonic() - t0
     fleet.recording = False
     stored = (persisted() - before) if persisted else fleet.acked
+    cpu = cpu_seconds(pid) - cpu0
     return {
+        "cpu_ms": cpu * 1000 / max(1, fleet.acked),
+        "cpu_util": cpu / elapsed * 100,
         "rate": stored / (seconds if rate is not None else elapsed),
         "acked": fleet.acked,
         "errors": fleet.errors,
@@ -346,9 +360,9 @@ def main() -> None:
     )
     try:
         fleet = Fleet(f"http://127.0.0.1:{chat_port}", users, thread_of, token)
-        measure(fleet, 2.0, None, None)  # warm-up
-        mx = measure(fleet, args.seconds, None, lambda: count_messages(url))
-        half = measure(fleet, args.seconds, mx["rate"] / 2, lambda: count_messages(url))
+        measure(fleet, 2.0, None, None, chat.pid)  # warm-up
+        mx = measure(fleet, args.seconds, None, lambda: count_messages(url), chat.pid)
+        half = measure(fleet, args.seconds, mx["rate"] / 2, lambda: count_messages(url), chat.pid)
         results["chat"] = {"max": mx, "half": half}
         fleet.close()
     finally:
@@ -360,10 +374,10 @@ def main() -> None:
         fleet = Fleet(
             f"http://127.0.0.1:{echo_port}", users, thread_of, lambda i: {"room": thread_of[i]}
         )
-        measure(fleet, 2.0, None, None)
-        mx = measure(fleet, args.seconds, None, None)
+        measure(fleet, 2.0, None, None, echo.pid)
+        mx = measure(fleet, args.seconds, None, None, echo.pid)
         # Same offered load as the chat server's half rate, for a like-for-like latency.
-        half = measure(fleet, args.seconds, results["chat"]["max"]["rate"] / 2, None)
+        half = measure(fleet, args.seconds, results["chat"]["max"]["rate"] / 2, None, echo.pid)
         results["echo"] = {"max": mx, "half": half}
         fleet.close()
     finally:
@@ -375,6 +389,8 @@ def main() -> None:
     rows = [
         ("max rate, messages/s (chat: persisted)", c["max"]["rate"], e["max"]["rate"], ""),
         ("  errors (failed acks)", c["max"]["errors"], e["max"]["errors"], ""),
+        ("  server CPU ms per message at max", c["max"]["cpu_ms"], e["max"]["cpu_ms"], ""),
+        ("  server CPU % at max (100 = one core)", c["max"]["cpu_util"], e["max"]["cpu_util"], ""),
         ("  latency p50 ms at max", c["max"]["p50"], e["max"]["p50"], ""),
         ("  latency p95 ms at max", c["max"]["p95"], e["max"]["p95"], ""),
         ("offered rate at half, messages/s", c["half"]["rate"], e["half"]["rate"], ""),
