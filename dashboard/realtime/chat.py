@@ -23,7 +23,7 @@ from ..auth.loaders import user_from_token
 from ..extensions import db, limiter
 from ..models import User
 from ..services import messages, presence, receipts, threads, typing
-from ..services.errors import RateLimited, ServiceError, ValidationFailed
+from ..services.errors import NotFound, RateLimited, ServiceError, ValidationFailed
 from . import broadcast
 
 
@@ -164,7 +164,7 @@ class ChatNamespace(Namespace):
                             )
             except Exception:
                 app.logger.exception("chat sweeper failed")
-            # Stop when the namespace has been empty for a while (tests make many apps).
+            # Stop once the namespace has been empty a few seconds; the next connect restarts it.
             if self.users:
                 idle_since = None
             elif idle_since is None:
@@ -254,8 +254,6 @@ class ChatNamespace(Namespace):
         if not isinstance(thread_id, str) or not thread_id:
             raise ValidationFailed("threadId is required.", {"fields": {"threadId": "required"}})
         if broadcast.thread_room(thread_id) not in rooms():
-            from ..services.errors import NotFound
-
             raise NotFound("There is no such thread.")
         return thread_id
 
