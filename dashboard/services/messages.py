@@ -264,6 +264,22 @@ _BUMP = (
     .returning(_threads.c.id)
 )
 _INSERT = sa.insert(Message.__table__)
+_MESSAGE_COLUMNS = (
+    "id", "client_id", "content", "thread_id", "user_id", "parent_id", "created_at",
+    "updated_at", "metadata",
+)  # fmt: skip
+_bump_cte = _BUMP.cte("bump")
+_BUMP_AND_INSERT = (
+    sa.insert(Message.__table__)
+    .from_select(
+        _MESSAGE_COLUMNS,
+        sa.select(
+            *[sa.bindparam(f"m_{c}", type_=Message.__table__.c[c].type) for c in _MESSAGE_COLUMNS]
+        ).select_from(_bump_cte),
+    )
+    .add_cte(_bump_cte)
+    .returning(Message.__table__.c.id)
+)
 
 
 def send_message(
@@ -287,30 +303,11 @@ def send_message(
     if parent_id is not None and not isinstance(parent_id, str):
         raise ValidationFailed("parentId must be a message id.", {"fields": {"parentId": "id"}})
 
-    # The counters' UPDATE doubles as the membership and archived check (one round trip on the
-    # hot path); its row lock also orders concurrent sends to one thread.
-    now = utcnow()
-    conn = db.session.connection()
-    bumped = conn.execute(_BUMP, {"tid": thread_id, "uid": author.id, "now": now}).first()
-    if bumped is None:
-        db.session.rollback()
-        archived = db.session.scalar(
-            sa.select(Thread.is_archived)
-            .join(Participant, Participant.thread_id == Thread.id)
-            .where(Thread.id == thread_id, Participant.user_id == author.id)
-        )
-        if archived is None:
-            raise NotFound("There is no such thread.")
-        replay = _existing(author.id, client_id) if client_id else None
-        if replay is not None:
-            return message_payload(replay), False
-        raise _archived()
     if parent_id is not None:
         parent_thread = db.session.scalar(
             sa.select(Message.thread_id).where(Message.id == parent_id)
         )
         if parent_thread != thread_id:
-            db.session.rollback()  # undo the counters' bump
             raise ValidationFailed(
                 "The message replied to is not in this thread.",
                 {"fields": {"parentId": "not in this thread"}},
@@ -329,15 +326,14 @@ def send_message(
         )
         if len(uploads) != len(set(upload_ids)):
             if client_id and (replay := _existing(author.id, client_id)) is not None:
-                db.session.rollback()
                 return message_payload(replay), False
-            db.session.rollback()  # undo the counters' bump
             raise ValidationFailed(
                 "Some attachments are not uploads of yours waiting to be sent.",
                 {"fields": {"attachments": "unknown or already used upload"}},
             )
     mention_ids = _resolve_mentions(thread_id, content) if "@" in content else []
 
+    now = utcnow()
     values = {
         "id": new_id(),
         "client_id": client_id,
@@ -349,10 +345,22 @@ def send_message(
         "updated_at": now,
         "metadata": meta,
     }
-    # A Core INSERT (no unit of work): the send path is hot. The object is only serialized.
+    # The message is written with Core statements (no unit of work: the send path is hot); the
+    # ORM object is only serialized. The counters' UPDATE doubles as the membership and archived
+    # check, and its row lock orders concurrent sends to one thread. On PostgreSQL the UPDATE and
+    # the INSERT are one statement (a data-modifying CTE): one round trip, then the commit.
     msg = Message(**{("meta" if k == "metadata" else k): v for k, v in values.items()})
+    bump = {"tid": thread_id, "uid": author.id, "now": now}
+    conn = db.session.connection()
     try:
-        conn.execute(_INSERT, values)
+        if conn.dialect.name == "postgresql":
+            stored = conn.execute(
+                _BUMP_AND_INSERT, {**bump, **{f"m_{k}": v for k, v in values.items()}}
+            ).first()
+        else:
+            stored = conn.execute(_BUMP, bump).first()
+            if stored is not None:
+                conn.execute(_INSERT, values)
     except IntegrityError:
         # Same (user, clientId) as a stored message, perhaps sent by a racing request.
         db.session.rollback()
@@ -360,6 +368,19 @@ def send_message(
         if replay is None:
             raise
         return message_payload(replay), False
+    if stored is None:
+        db.session.rollback()
+        archived = db.session.scalar(
+            sa.select(Thread.is_archived)
+            .join(Participant, Participant.thread_id == Thread.id)
+            .where(Thread.id == thread_id, Participant.user_id == author.id)
+        )
+        if archived is None:
+            raise NotFound("There is no such thread.")
+        replay = _existing(author.id, client_id) if client_id else None
+        if replay is not None:
+            return message_payload(replay), False
+        raise _archived()
     if mention_ids:
         conn.execute(
             sa.insert(Mention.__table__),
