@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import Flask, request
 from flask.typing import ResponseReturnValue
 
-from . import cli, errors
+from . import cli, errors, realtime
 from .api import bp as api_bp
 from .auth import bp as auth_bp
 from .auth import loaders
@@ -57,6 +57,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         engineio_logger=False,
     )
 
+    realtime.init_app(app)
     _register_blueprints(app)
     _register_security(app)
     errors.init_app(app)

@@ -1,14 +1,70 @@
-"""JSON API endpoints. Authentication: the session cookie or a Clerk bearer token."""
+"""JSON API endpoints. Authentication: the session cookie or a Clerk bearer token.
+
+Each view parses its input, calls one service and returns JSON; errors are raised as service
+errors and answered as SPEC §5 JSON by dashboard/errors.py.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from ..serializers import user_json
+from ..extensions import db, limiter
+from ..models import User
+from ..serializers import user_json, user_summary
+from ..services import messages, presence, receipts, threads, uploads
+from ..services.errors import BadRequest, ValidationFailed
 
 bp = Blueprint("api", __name__)
+
+
+@bp.before_request
+def refuse_nul_characters() -> None:
+    """NUL characters cannot be stored (PostgreSQL refuses them): a clear 400, never a 500."""
+    if "\x00" in request.path or any("\x00" in k + v for k, v in request.args.items(multi=True)):
+        raise BadRequest("NUL characters are not allowed.")
+    if request.is_json and b"\\u0000" in request.get_data(cache=True):
+        raise BadRequest("NUL characters are not allowed.")
+
+
+def _me() -> User:
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def _body() -> dict[str, Any]:
+    """The request's JSON object; 400 for anything else."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadRequest("Send a JSON object (Content-Type: application/json).")
+    return data
+
+
+def _limit(default: int = 50) -> int:
+    raw = request.args.get("limit")
+    cap = current_app.config["MAX_PAGE_SIZE"]
+    if raw is None or raw == "":
+        return min(default, cap)
+    try:
+        n = int(raw)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= cap:
+        raise ValidationFailed(
+            f"limit must be between 1 and {cap}.", {"fields": {"limit": f"1 to {cap}"}}
+        )
+    return n
+
+
+def _send_rate() -> str:
+    return current_app.config.get("SEND_RATE_LIMIT", "120/minute")
+
+
+def _user_key() -> str:
+    return f"user:{current_user.id}" if current_user.is_authenticated else request.remote_addr or ""
 
 
 @bp.get("/me")
@@ -16,3 +72,204 @@ bp = Blueprint("api", __name__)
 def me() -> ResponseReturnValue:
     """The caller."""
     return user_json(current_user)
+
+
+@bp.get("/users")
+@login_required
+def find_users() -> ResponseReturnValue:
+    """Active users whose username or name starts with `q` (to start a thread or mention)."""
+    q = (request.args.get("q") or "").strip().lower()
+    limit = _limit(20)
+    stmt = sa.select(User).where(User.is_active)
+    if q:
+        pattern = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(
+            sa.or_(
+                sa.func.lower(User.username).like(pattern, escape="\\"),
+                sa.func.lower(User.first_name).like(pattern, escape="\\"),
+                sa.func.lower(User.last_name).like(pattern, escape="\\"),
+            )
+        )
+    rows = db.session.scalars(stmt.order_by(sa.func.lower(User.username)).limit(limit))
+    return {"items": [user_summary(u) for u in rows], "nextCursor": None}
+
+
+@bp.get("/threads")
+@login_required
+def list_threads() -> ResponseReturnValue:
+    """The caller's threads, newest activity first, with unreadCount and lastMessage."""
+    raw = (request.args.get("archived") or "false").lower()
+    archived: bool | None
+    if raw in ("true", "1"):
+        archived = True
+    elif raw in ("false", "0", ""):
+        archived = False
+    elif raw == "all":
+        archived = None
+    else:
+        raise ValidationFailed(
+            "archived is true, false or all.", {"fields": {"archived": "true/false/all"}}
+        )
+    return threads.list_threads(
+        current_user.id, archived=archived, cursor=request.args.get("cursor"), limit=_limit()
+    )
+
+
+@bp.post("/threads")
+@login_required
+def create_thread() -> ResponseReturnValue:
+    """Start a thread: {title, name?, participantIds, metadata?} → 201 Thread."""
+    data = _body()
+    payload = threads.create_thread(
+        _me(),
+        title=data.get("title"),
+        participant_ids=data.get("participantIds", []),
+        name=data.get("name"),
+        metadata=data.get("metadata"),
+    )
+    return payload, 201
+
+
+@bp.get("/threads/<thread_id>")
+@login_required
+def get_thread(thread_id: str) -> ResponseReturnValue:
+    """One thread of the caller's."""
+    return threads.thread_payload(threads.get_thread(current_user.id, thread_id))
+
+
+@bp.patch("/threads/<thread_id>")
+@login_required
+def update_thread(thread_id: str) -> ResponseReturnValue:
+    """Change a thread's title, name or metadata (its creator only)."""
+    data = _body()
+    return threads.update_thread(
+        _me(),
+        thread_id,
+        title=data.get("title"),
+        name=data.get("name"),
+        metadata=data.get("metadata"),
+    )
+
+
+@bp.post("/threads/<thread_id>/participants")
+@login_required
+def add_participants(thread_id: str) -> ResponseReturnValue:
+    """Add participants: {userIds} (the creator only) → the Thread."""
+    data = _body()
+    return threads.add_participants(_me(), thread_id, data.get("userIds"))
+
+
+@bp.delete("/threads/<thread_id>/participants/<user_id>")
+@login_required
+def remove_participant(thread_id: str, user_id: str) -> ResponseReturnValue:
+    """Remove a participant (the creator), or leave (yourself) → the Thread."""
+    return threads.remove_participant(_me(), thread_id, user_id)
+
+
+@bp.get("/threads/<thread_id>/messages")
+@login_required
+def list_messages(thread_id: str) -> ResponseReturnValue:
+    """A page of messages, oldest first: the newest, or before/after a message id."""
+    return messages.list_messages(
+        current_user.id,
+        thread_id,
+        before=request.args.get("before") or None,
+        after=request.args.get("after") or None,
+        limit=_limit(),
+    )
+
+
+@bp.post("/threads/<thread_id>/messages")
+@login_required
+@limiter.limit(_send_rate, key_func=_user_key)
+def send_message(thread_id: str) -> ResponseReturnValue:
+    """Send a message → 201, or 200 with the stored one when the clientId was seen before."""
+    data = _body()
+    payload, created = messages.send_message(
+        _me(),
+        thread_id,
+        client_id=data.get("clientId"),
+        content=data.get("content", ""),
+        parent_id=data.get("parentId"),
+        attachments=data.get("attachments"),
+        metadata=data.get("metadata"),
+    )
+    return payload, 201 if created else 200
+
+
+@bp.patch("/messages/<message_id>")
+@login_required
+def edit_message(message_id: str) -> ResponseReturnValue:
+    """Edit your own message: {content}."""
+    data = _body()
+    return messages.edit_message(_me(), message_id, data.get("content"))
+
+
+@bp.delete("/messages/<message_id>")
+@login_required
+def delete_message(message_id: str) -> ResponseReturnValue:
+    """Delete your own message (it stays as an empty, removed row)."""
+    return messages.delete_message(_me(), message_id)
+
+
+@bp.post("/threads/<thread_id>/read")
+@login_required
+def mark_read(thread_id: str) -> ResponseReturnValue:
+    """Move the caller's read watermark: {messageId}."""
+    data = _body()
+    return receipts.mark_read(current_user.id, thread_id, data.get("messageId"))
+
+
+@bp.post("/messages/<message_id>/reports")
+@login_required
+def report_message(message_id: str) -> ResponseReturnValue:
+    """Report a message to the moderators: {reason} → 201."""
+    data = _body()
+    return messages.report_message(_me(), message_id, data.get("reason")), 201
+
+
+@bp.get("/presence")
+@login_required
+def get_presence() -> ResponseReturnValue:
+    """PresenceInfo for each of `userIds` (comma-separated)."""
+    ids = [u.strip() for u in (request.args.get("userIds") or "").split(",") if u.strip()]
+    return {"items": presence.info(ids), "nextCursor": None}
+
+
+@bp.post("/uploads")
+@login_required
+def upload() -> ResponseReturnValue:
+    """Upload a file (multipart field `file`) → 201 Attachment, typed by its bytes."""
+    file = request.files.get("file")
+    if file is None:
+        raise ValidationFailed(
+            "Send the file as multipart/form-data field `file`.", {"fields": {"file": "required"}}
+        )
+    payload = uploads.save_upload(
+        _me(),
+        file.stream,
+        file.filename,
+        lambda att_id: url_for("api.get_upload", upload_id=att_id),
+    )
+    return payload, 201
+
+
+@bp.get("/uploads/<upload_id>")
+@login_required
+def get_upload(upload_id: str) -> ResponseReturnValue:
+    """An uploaded file, for its uploader and the participants of a thread holding it."""
+    path, att = uploads.open_upload(current_user.id, upload_id)
+    is_image = att.type == "image"
+    resp = send_file(
+        path,
+        mimetype=att.mime_type or "application/octet-stream",
+        as_attachment=not is_image,
+        download_name=att.original_name or att.id,
+        conditional=True,
+        max_age=3600,
+    )
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Cache-Control"] = "private, max-age=3600"
+    if is_image:
+        resp.headers["Content-Disposition"] = "inline"
+    return resp

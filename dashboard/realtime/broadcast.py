@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..extensions import socketio
+from ..services import presence as presence_store
 
 CHAT = "/chat"
 LIVE = "/live"
@@ -53,9 +54,23 @@ def typing(thread_id: str, payload: dict[str, Any]) -> None:
     _emit("typing", payload, thread_room(thread_id), CHAT)
 
 
+def _sockets(user_id: str, namespace: str) -> list[str]:
+    return [sid for ns, sid in presence_store.sockets_of(user_id) if ns == namespace]
+
+
 def thread_event(event: str, thread: dict[str, Any], user_ids: list[str]) -> None:
-    """`thread:new` / `thread:updated` / `thread:removed` to each named user, and staff."""
+    """`thread:new` / `thread:updated` / `thread:removed` to each named user, and staff.
+
+    A new participant's sockets enter the thread's room (a removed one's leave it) on whatever
+    process holds them: python-socketio forwards enter/leave for remote sids through the queue.
+    """
     for uid in user_ids:
+        if event in ("thread:new", "thread:removed"):
+            for sid in _sockets(uid, CHAT):
+                if event == "thread:new":
+                    socketio.server.enter_room(sid, thread_room(thread["id"]), namespace=CHAT)
+                else:
+                    socketio.server.leave_room(sid, thread_room(thread["id"]), namespace=CHAT)
         _emit(event, thread, user_room(uid), CHAT)
     if event != "thread:new":
         _emit("thread:updated", {"id": thread["id"]}, STAFF_ROOM, LIVE)
@@ -79,7 +94,11 @@ def activity(counts: dict[str, Any]) -> None:
 
 
 def end_user_sessions(user_id: str) -> None:
-    """A user was deactivated (or their sessions revoked): drop their sockets everywhere."""
-    for ns in (CHAT, LIVE):
-        socketio.emit("session:ended", {"userId": user_id}, to=user_room(user_id), namespace=ns)
-        socketio.close_room(user_room(user_id), namespace=ns)
+    """A user was deactivated (or their sessions revoked): drop their sockets everywhere.
+
+    Each socket is told `session:ended`, then disconnected by sid; for a sid held by another
+    process python-socketio sends the disconnect through the message queue.
+    """
+    for ns, sid in presence_store.sockets_of(user_id):
+        socketio.emit("session:ended", {"userId": user_id}, to=sid, namespace=ns)
+        socketio.server.disconnect(sid, namespace=ns)

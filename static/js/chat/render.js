@@ -1,0 +1,183 @@
+// A message as DOM. All data goes in as text; links get an href only when they are http(s).
+
+import { displayName, el, humanSize, isHttpUrl, shortTime } from "./dom.js";
+
+const STATUS_TEXT = {
+  sending: "Sending…",
+  sent: "Sent",
+  delivered: "Delivered",
+  read: "Read",
+  failed: "Not sent",
+};
+const STATUS_MARK = { sending: "○", sent: "✓", delivered: "✓✓", read: "✓✓", failed: "!" };
+
+const TOKENS = /(@[\w.\-]+)|(https?:\/\/[^\s<>"']+)/g;
+
+/** The content as text nodes, with @mentions of known users and http(s) links marked up. */
+export function contentNodes(text, usernames) {
+  const nodes = [];
+  let last = 0;
+  for (const m of text.matchAll(TOKENS)) {
+    if (m.index > last) nodes.push(document.createTextNode(text.slice(last, m.index)));
+    if (m[1]) {
+      const name = m[1].slice(1).toLowerCase();
+      nodes.push(
+        usernames.has(name)
+          ? el("span", { class: "mention", text: m[1] })
+          : document.createTextNode(m[1]),
+      );
+    } else {
+      const url = m[2].replace(/[.,;:!?)\]]+$/, "");
+      const rest = m[2].slice(url.length);
+      if (isHttpUrl(url)) {
+        nodes.push(
+          el("a", { text: url, attrs: { href: url, rel: "noopener noreferrer nofollow", target: "_blank" } }),
+        );
+      } else {
+        nodes.push(document.createTextNode(url));
+      }
+      if (rest) nodes.push(document.createTextNode(rest));
+    }
+    last = m.index + m[0].length;
+  }
+  if (last < text.length) nodes.push(document.createTextNode(text.slice(last)));
+  return nodes;
+}
+
+function attachmentNode(att) {
+  const name = (att.metadata && (att.metadata.filename || att.metadata.name)) || "";
+  if (att.type === "link") {
+    if (!isHttpUrl(att.url)) return el("li", { class: "att att-link", text: att.url || "" });
+    return el(
+      "li",
+      { class: "att att-link" },
+      el("a", { text: att.url, attrs: { href: att.url, rel: "noopener noreferrer nofollow", target: "_blank" } }),
+    );
+  }
+  if (!att.url || !isHttpUrl(att.url)) {
+    return el("li", { class: "att", text: name || "attachment" });
+  }
+  if (att.type === "image") {
+    return el(
+      "li",
+      { class: "att att-image" },
+      el(
+        "a",
+        { attrs: { href: att.url, target: "_blank", rel: "noopener" } },
+        el("img", { attrs: { src: att.url, alt: name || "Image attachment", loading: "lazy" } }),
+      ),
+    );
+  }
+  return el(
+    "li",
+    { class: "att att-file" },
+    el("a", { text: name || "Download file", attrs: { href: att.url, download: name || true } }),
+    el("span", { class: "muted", text: ` ${[att.mimeType, humanSize(att.size)].filter(Boolean).join(", ")}` }),
+  );
+}
+
+function actionButton(action, label, text) {
+  return el("button", {
+    class: "msg-action secondary outline small",
+    type: "button",
+    text,
+    data: { action },
+    attrs: { "aria-label": label },
+  });
+}
+
+/**
+ * One message as an <li>. ctx: {meId, usernames (Set, lowercase), parentOf(msg) -> msg|undefined,
+ * archived (bool), confirmDelete (key or null)}.
+ */
+export function renderMessage(msg, ctx) {
+  const mine = msg.userId === ctx.meId;
+  const removed = msg.metadata && msg.metadata.removed;
+  const classes = ["msg"];
+  if (mine) classes.push("msg-mine");
+  if (removed) classes.push("msg-removed");
+  if (msg.status === "failed") classes.push("msg-failed");
+  if (msg.status === "sending") classes.push("msg-sending");
+  const author = displayName(msg.user);
+  const li = el("li", {
+    class: classes.join(" "),
+    data: { key: msg._key, id: msg.id, status: mine ? msg.status : null },
+    attrs: { id: msg.id ? `m-${msg.id}` : null },
+  });
+
+  const meta = el(
+    "div",
+    { class: "msg-meta" },
+    el("span", { class: "msg-author", text: mine ? "You" : author }),
+    " ",
+    el("time", { text: shortTime(msg.createdAt), attrs: { datetime: msg.createdAt } }),
+  );
+  const edited = msg.metadata && (msg.metadata.edited || msg.metadata.editedAt);
+  if (edited && !removed) meta.append(" ", el("span", { class: "msg-edited muted", text: "(edited)" }));
+  li.append(meta);
+
+  if (msg.parentId) {
+    const parent = ctx.parentOf(msg);
+    const quote = el("a", {
+      class: "msg-parent",
+      attrs: { href: `#m-${msg.parentId}` },
+      data: { action: "goto-parent", parentId: msg.parentId },
+    });
+    if (parent) {
+      const snippet =
+        parent.metadata && parent.metadata.removed ? "(removed message)" : (parent.content || "").slice(0, 120);
+      quote.append(
+        el("span", { class: "msg-parent-label", text: `↪ Reply to ${displayName(parent.user)}: ` }),
+        el("span", { text: snippet }),
+      );
+    } else {
+      quote.append(el("span", { class: "msg-parent-label", text: "↪ Reply to an earlier message" }));
+    }
+    li.append(quote);
+  }
+
+  if (removed) {
+    li.append(
+      el("p", {
+        class: "msg-body msg-removed-note",
+        text: removed === "moderator" ? "This message was removed by a moderator." : "This message was deleted.",
+      }),
+    );
+  } else {
+    if (msg.content) li.append(el("p", { class: "msg-body" }, ...contentNodes(msg.content, ctx.usernames)));
+    const atts = msg.attachments || [];
+    if (atts.length) li.append(el("ul", { class: "msg-attachments" }, ...atts.map(attachmentNode)));
+  }
+
+  const foot = el("div", { class: "msg-foot" });
+  if (mine && msg.status) {
+    foot.append(
+      el(
+        "span",
+        { class: "msg-status", data: { status: msg.status }, attrs: { title: STATUS_TEXT[msg.status] || msg.status } },
+        el("span", { class: "msg-status-mark", text: STATUS_MARK[msg.status] || "", attrs: { "aria-hidden": "true" } }),
+        " ",
+        el("span", { class: "msg-status-text", text: STATUS_TEXT[msg.status] || msg.status }),
+      ),
+    );
+  }
+  if (mine && msg.status === "failed") {
+    if (msg._error) foot.append(" ", el("span", { class: "msg-error", text: msg._error }));
+    foot.append(" ", actionButton("retry", "Retry sending this message", "Retry"));
+  }
+  if (!removed && msg.id && !ctx.archived) {
+    const actions = el("span", { class: "msg-actions" });
+    actions.append(actionButton("reply", `Reply to ${mine ? "your message" : author}`, "Reply"));
+    if (mine) {
+      actions.append(actionButton("edit", "Edit your message", "Edit"));
+      actions.append(
+        ctx.confirmDelete === msg._key
+          ? actionButton("confirm-delete", "Really delete your message", "Really delete?")
+          : actionButton("delete", "Delete your message", "Delete"),
+      );
+    }
+    foot.append(actions);
+  }
+  li.append(foot);
+  return li;
+}
