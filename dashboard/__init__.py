@@ -48,6 +48,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
+    # Flask-SocketIO keeps the first app's message queue in server_options: start afresh, so
+    # an app without REDIS_URL never talks to the previous app's Redis (tests build many apps).
+    socketio.server_options.pop("client_manager", None)
     socketio.init_app(
         app,
         async_mode="threading",

@@ -94,6 +94,11 @@ def load_config(
             "MAX_TITLE_CHARS", env.get("MAX_TITLE_CHARS"), 200, lo=1, hi=1000
         ),
         "MAX_PAGE_SIZE": parse_int("MAX_PAGE_SIZE", env.get("MAX_PAGE_SIZE"), 100, lo=1, hi=1000),
+        "SEND_RATE_LIMIT": env.get("SEND_RATE_LIMIT") or "120/minute",
+        "PRESENCE_TTL": parse_int("PRESENCE_TTL", env.get("PRESENCE_TTL"), 30, lo=3, hi=3600),
+        "ACTIVITY_INTERVAL": parse_int(
+            "ACTIVITY_INTERVAL", env.get("ACTIVITY_INTERVAL"), 10, lo=1, hi=3600
+        ),
         "SESSION_COOKIE_SECURE": parse_bool(
             "SESSION_COOKIE_SECURE", env.get("SESSION_COOKIE_SECURE")
         ),

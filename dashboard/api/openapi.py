@@ -232,10 +232,30 @@ def build_spec(limits: dict[str, int]) -> dict[str, Any]:
         },
         "SearchResults": {
             "type": "object",
-            "required": ["items"],
+            "required": ["items", "nextCursor"],
             "properties": {
-                "items": {"type": "array", "items": META},
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "allOf": [
+                            _ref("Message"),
+                            {
+                                "type": "object",
+                                "required": ["snippet"],
+                                "properties": {
+                                    "snippet": {
+                                        "type": "string",
+                                        "description": "escaped HTML; only <mark> tags added",
+                                    }
+                                },
+                            },
+                        ]
+                    },
+                },
                 "nextCursor": NSTR,
+                "total": {"type": "integer", "minimum": 0},
+                "totalIsLowerBound": {"type": "boolean"},
+                "warnings": {"type": "array", "items": STR},
             },
         },
     }

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Message, User, utcnow
 from ..realtime import broadcast
-from ..serializers import message_json
 from . import audit
 from .errors import NotFound, ValidationFailed
+from .messages import message_payload
 
 MAX_REASON = 500  # messages.hidden_reason is a String(500)
 
@@ -44,17 +42,6 @@ def _load(message_id: str) -> Message:
     return msg
 
 
-def _payload(message: Message) -> dict[str, Any]:
-    """What end users get on `message:updated`: removed content stays out of it."""
-    return message_json(
-        message,
-        author=message.user,
-        mentions=[m.user_id for m in message.mentions],
-        attachments=message.attachments,
-        reveal_removed=False,
-    )
-
-
 def hide_message(actor: User, message_id: str, reason: str | None) -> Message:
     """Hide a message from end users, with the reason; audited as `message.hide`.
 
@@ -70,7 +57,7 @@ def hide_message(actor: User, message_id: str, reason: str | None) -> Message:
     audit.record(actor, "message.hide", "message", msg.id, reason=reason)
     db.session.commit()
     msg = _load(message_id)
-    broadcast.message_updated(msg.thread_id, _payload(msg))
+    broadcast.message_updated(msg.thread_id, message_payload(msg))
     return msg
 
 
@@ -89,5 +76,5 @@ def restore_message(actor: User, message_id: str, reason: str | None) -> Message
     audit.record(actor, "message.restore", "message", msg.id, reason=reason)
     db.session.commit()
     msg = _load(message_id)
-    broadcast.message_updated(msg.thread_id, _payload(msg))
+    broadcast.message_updated(msg.thread_id, message_payload(msg))
     return msg

@@ -15,9 +15,9 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import Message, Participant, Thread, User, utcnow
 from ..realtime import broadcast
-from ..serializers import thread_json
 from . import audit
 from .errors import NotFound, ValidationFailed
+from .threads import thread_payload
 
 STATES = ("active", "archived", "all")
 SORTS = ("activity", "created")
@@ -336,4 +336,4 @@ def _announce(thread_ids: list[str]) -> None:
     )
     for t in threads:
         users = [p.user for p in t.participants]
-        broadcast.thread_event("thread:updated", thread_json(t, users), [u.id for u in users])
+        broadcast.thread_event("thread:updated", thread_payload(t, users), [u.id for u in users])

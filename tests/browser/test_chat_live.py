@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -19,11 +20,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
 
 LIVE_EVENTS = ("live:presence", "live:report", "live:thread", "live:activity", "live:connected")
 
-# Runs through the DevTools protocol (not subject to the page's CSP): records the DOM events.
-RECORD = """names => {
-  window.__live = [];
-  for (const n of names) document.body.addEventListener(n, e => window.__live.push([n, e.detail]));
-}"""
+# An init script (runs before the page's own scripts, outside its CSP): records the DOM events
+# in the capture phase on document, so even the snapshot sent right after connecting is seen.
+RECORD = """
+window.__live = [];
+for (const n of %s) document.addEventListener(n, e => window.__live.push([n, e.detail]), true);
+"""
 
 
 @pytest.fixture
@@ -38,6 +40,7 @@ def staff_page(browser: Any, live_server: Any, factory: Any) -> Iterator[Any]:
     """A support user's dashboard page with the socket.io client and live.js, as the layout has."""
     staff = factory.user(role="support", username="sam", password=TEST_PASSWORD)
     context = browser.new_context()
+    context.add_init_script(RECORD % json.dumps(list(LIVE_EVENTS)))
     page = context.new_page()
     page.set_default_timeout(10_000)
     dialogs: list[str] = []
@@ -48,10 +51,8 @@ def staff_page(browser: Any, live_server: Any, factory: Any) -> Iterator[Any]:
     page.fill("#username", staff.username)
     page.fill("#password", TEST_PASSWORD)
     page.click("button[type=submit]")
+    # The dashboard layout itself loads the socket.io client and live.js.
     page.wait_for_url(re.compile(r"/dashboard/"))
-    page.evaluate(RECORD, list(LIVE_EVENTS))
-    page.add_script_tag(url="/static/vendor/socket.io-4.8.4.min.js")
-    page.add_script_tag(url="/static/js/live.js")
     yield page
     context.close()
     assert not dialogs
@@ -137,6 +138,7 @@ def test_live_js_is_refused_quietly_for_end_users(
 ) -> None:
     user = factory.user(username="wes", password=TEST_PASSWORD)
     context = browser.new_context()
+    context.add_init_script(RECORD % json.dumps(list(LIVE_EVENTS)))
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -145,8 +147,7 @@ def test_live_js_is_refused_quietly_for_end_users(
     page.fill("#password", TEST_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(r"/chat/"))
-    page.evaluate(RECORD, list(LIVE_EVENTS))
-    page.add_script_tag(url="/static/js/live.js")
+    page.add_script_tag(url="/static/js/live.js")  # the chat page itself does not load it
     page.wait_for_timeout(1500)
     assert page.evaluate("() => window.__live") == []
     assert page.locator("body[data-live=connected]").count() == 0

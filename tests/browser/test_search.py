@@ -1,8 +1,4 @@
-"""A support user searches with operators, sees highlights, and opens the message in its thread.
-
-The thread view (`dashboard.thread_detail`) is built on another branch; until the merge this
-module adds the stand-in from tests/search/conftest.py when the real route is missing.
-"""
+"""A support user searches with operators, sees highlights, and opens the message in its thread."""
 
 from __future__ import annotations
 
@@ -12,13 +8,11 @@ from datetime import datetime
 import pytest
 
 from tests.conftest import TEST_PASSWORD, screenshot
-from tests.search.conftest import add_thread_view_stand_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
 
 
 def test_support_user_searches_and_opens_the_message(app, page, live_server, factory):
-    add_thread_view_stand_in(app)
     support = factory.user(role="support", username="sam", password=TEST_PASSWORD)
     alice = factory.user(username="alice")
     bob = factory.user(username="bob")

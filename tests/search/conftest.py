@@ -1,9 +1,4 @@
-"""Search fixtures: a small corpus, and a stand-in for the dashboard's thread view.
-
-The stand-in `dashboard.thread_detail` route exists only in these tests (the dashboard helpers
-build the real one on another branch); it renders each message as `id="m-<id>"` and marks the
-`around` one with class `is-target`, as the real page will.
-"""
+"""Search fixtures: a small corpus of known messages."""
 
 from __future__ import annotations
 
@@ -11,41 +6,6 @@ from datetime import datetime
 from types import SimpleNamespace
 
 import pytest
-from flask import Flask
-from markupsafe import escape
-
-from dashboard.extensions import db
-
-
-def add_thread_view_stand_in(app: Flask) -> None:
-    """Register a minimal dashboard.thread_detail when the real one is missing."""
-    if "dashboard.thread_detail" in app.view_functions:
-        return
-    from flask import request
-
-    from dashboard.auth import staff_required
-    from dashboard.models import Message
-
-    @staff_required
-    def thread_detail(thread_id: str):  # type: ignore[no-untyped-def]
-        around = request.args.get("around")
-        with app.app_context():
-            msgs = db.session.query(Message).filter_by(thread_id=thread_id).order_by(Message.id)
-            items = "".join(
-                f'<li id="m-{escape(m.id)}" class="{"is-target" if m.id == around else ""}">'
-                f"{escape(m.content)}</li>"
-                for m in msgs
-            )
-        return f"<!doctype html><title>Thread</title><ol>{items}</ol>"
-
-    app.add_url_rule("/dashboard/threads/<thread_id>", "dashboard.thread_detail", thread_detail)
-
-
-@pytest.fixture
-def app(app):  # type: ignore[no-untyped-def]
-    """The test app, with the thread-view stand-in added."""
-    add_thread_view_stand_in(app)
-    return app
 
 
 @pytest.fixture
