@@ -31,6 +31,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from datetime import time as dtime
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -65,13 +66,20 @@ class BadCursor(ValueError):
     """The cursor is not one this service made."""
 
 
+class Record(SimpleNamespace):
+    """A read-only row of a model's columns, by attribute name (what the page shows)."""
+
+
 @dataclass
 class Hit:
-    """One result: the message, its author and thread, and the highlighted snippet."""
+    """One result: the message, its author and thread, and the highlighted snippet.
 
-    message: Message
-    author: User
-    thread: Thread
+    ORM objects when loaded with relations (the API), else read-only Records of their columns.
+    """
+
+    message: Message | Record
+    author: User | Record
+    thread: Thread | Record
     snippet: Markup
 
 
@@ -171,6 +179,13 @@ def _decode_cursor(cursor: str | None, order: str) -> tuple[Any, ...] | None:
 # The query -----------------------------------------------------------------------------------
 
 
+_USER_BY_NAME = sa.select(User.id).where(sa.func.lower(User.username) == sa.bindparam("name"))
+
+
+_THREAD_BY_ID = sa.select(Thread.id).where(Thread.id == sa.bindparam("v"))
+_THREADS_BY_NAME = sa.select(Thread.id).where(Thread.name == sa.bindparam("v")).limit(50)
+
+
 def _day_start(day: Any) -> datetime:
     return datetime.combine(day, dtime.min)
 
@@ -212,19 +227,19 @@ class _Query:
         self.params[name] = value
         return f":{name}"
 
-    def _user(self, value: str) -> User | None:
+    def _user(self, value: str) -> str | None:
+        """The id of the user named (or of the viewer for `me`), or None."""
         if value.lower() == "me":
-            return self.viewer
+            return self.viewer.id
         name = value.lstrip("@").lower()
-        return db.session.scalar(sa.select(User).where(sa.func.lower(User.username) == name))
+        return db.session.connection().execute(_USER_BY_NAME, {"name": name}).scalar()
 
     def _threads(self, value: str) -> list[str]:
         # Both tests use an index (the primary key, ix_threads_name): no scan of all threads.
-        found = db.session.scalars(sa.select(Thread.id).where(Thread.id == value)).all()
+        conn = db.session.connection()
+        found = list(conn.execute(_THREAD_BY_ID, {"v": value}).scalars())
         if not found:
-            found = db.session.scalars(
-                sa.select(Thread.id).where(Thread.name == value).limit(50)
-            ).all()
+            found = list(conn.execute(_THREADS_BY_NAME, {"v": value}).scalars())
         if found and not self.staff:
             mine = set(
                 db.session.scalars(
@@ -275,15 +290,15 @@ class _Query:
     def _filter_sql(self, f: Filter) -> str | None:
         shown = f"{'-' if f.negated else ''}{f.name}:{f.value}"
         if f.name in ("from", "mentions"):
-            user = self._user(f.value)
-            if user is None:
+            user_id = self._user(f.value)
+            if user_id is None:
                 self.warnings.append(f"No user is named “{f.value[:40]}” ({shown[:50]}).")
                 return None
             if f.name == "from":
                 if not f.negated:
-                    self.author_id = user.id
-                return f"m.user_id = {self._bind(user.id)}"
-            uid = self._bind(user.id)
+                    self.author_id = user_id
+                return f"m.user_id = {self._bind(user_id)}"
+            uid = self._bind(user_id)
             self._row_form = (
                 "EXISTS (SELECT 1 FROM mentions mn WHERE mn.message_id = m.id "
                 f"AND mn.user_id = {uid})"
@@ -1109,37 +1124,26 @@ class _Query:
         return f"\ue000{self.nonce}\ue000", f"\ue001{self.nonce}\ue001"
 
     def snippet_column(self) -> Any:
-        """A column with the database's highlighted text, for the rows shown (or None)."""
+        """A column with the database's highlighted text, for the rows shown (or None).
+
+        Its values are the bind parameters of snippet_params(), so the expression (and the
+        statement holding it) is the same for every search and can be built once.
+        """
         if not self.plan.any_of:
             return None
+        return _snippet_expr(self.pg)
+
+    def snippet_params(self) -> dict[str, Any]:
+        """The values of snippet_column()'s parameters for this search."""
         start, stop = self.sentinels
-        if self.pg:
-            english = sa.literal_column("'english'::regconfig")
-            fragments = (
-                f'StartSel="{start}", StopSel="{stop}", MaxWords=30, MinWords=12, '
-                'ShortWord=2, MaxFragments=2, FragmentDelimiter=" … "'
-            )
-            whole = f'StartSel="{start}", StopSel="{stop}", HighlightAll=true'
-            # ts_headline drops what its parser takes for HTML tags: swap <, > and & for
-            # private-use characters first, and back before escaping. Short messages are
-            # shown whole, long ones as fragments.
-            return sa.func.ts_headline(
-                english,
-                sa.func.translate(Message.content, "<>&", "\ue002\ue003\ue004"),
-                sa.func.websearch_to_tsquery(english, self.tq),
-                sa.case((sa.func.length(Message.content) <= SNIPPET_CHARS, whole), else_=fragments),
-            )
-        fts = sa.table("messages_fts", sa.column("rowid"))
-        name = sa.literal_column("messages_fts")
-        return (
-            sa.select(sa.func.snippet(name, 0, start, stop, "…", 24))
-            .select_from(fts)
-            .where(
-                name.op("MATCH")(_fts(self.plan.any_of)),
-                fts.c.rowid == sa.literal_column("messages.search_rowid"),
-            )
-            .scalar_subquery()
+        if not self.pg:
+            return {"hl_start": start, "hl_stop": stop, "hl_q": _fts(self.plan.any_of)}
+        fragments = (
+            f'StartSel="{start}", StopSel="{stop}", MaxWords=30, MinWords=12, '
+            'ShortWord=2, MaxFragments=2, FragmentDelimiter=" … "'
         )
+        whole = f'StartSel="{start}", StopSel="{stop}", HighlightAll=true'
+        return {"hl_q": self.tq, "hl_whole": whole, "hl_frag": fragments}
 
     def render_snippet(self, raw: str | None, content: str) -> Markup:
         """Escape the text, then turn our sentinels (and only them) into <mark> tags."""
@@ -1209,10 +1213,47 @@ def _fts(groups: list[list[Term]]) -> str:
     return " OR ".join("(" + " AND ".join(_fts_term(t) for t in g) + ")" for g in groups)
 
 
+def _snippet_expr(pg: bool) -> Any:
+    """The snippet column of the page query, with bind parameters (see snippet_params)."""
+    if pg:
+        english = sa.literal_column("'english'::regconfig")
+        # ts_headline drops what its parser takes for HTML tags: swap <, > and & for
+        # private-use characters first, and back before escaping. Short messages are
+        # shown whole, long ones as fragments.
+        return sa.func.ts_headline(
+            english,
+            sa.func.translate(Message.content, "<>&", "\ue002\ue003\ue004"),
+            sa.func.websearch_to_tsquery(english, sa.bindparam("hl_q")),
+            sa.case(
+                (sa.func.length(Message.content) <= SNIPPET_CHARS, sa.bindparam("hl_whole")),
+                else_=sa.bindparam("hl_frag"),
+            ),
+        )
+    fts = sa.table("messages_fts", sa.column("rowid"))
+    name = sa.literal_column("messages_fts")
+    return (
+        sa.select(
+            sa.func.snippet(name, 0, sa.bindparam("hl_start"), sa.bindparam("hl_stop"), "…", 24)
+        )
+        .select_from(fts)
+        .where(
+            name.op("MATCH")(sa.bindparam("hl_q")),
+            fts.c.rowid == sa.literal_column("messages.search_rowid"),
+        )
+        .scalar_subquery()
+    )
+
+
 def _load_hits(pairs: list[tuple[str, Any]], q: _Query, *, with_relations: bool) -> list[Hit]:
-    """The page's messages with author, thread and snippet in one query (+2 for relations)."""
+    """The page's messages with author, thread and snippet in one query (+2 for relations).
+
+    Without relations (the Search page) the rows are read as plain columns into read-only
+    records: building 3 ORM objects per hit costs more than the query itself.
+    """
     if not pairs:
         return []
+    if not with_relations:
+        return _load_records(pairs, q)
     ids = [i for i, _ in pairs]
     cols: list[Any] = [Message, User, Thread]
     snippet = q.snippet_column()
@@ -1223,10 +1264,10 @@ def _load_hits(pairs: list[tuple[str, Any]], q: _Query, *, with_relations: bool)
         .join(User, User.id == Message.user_id)
         .join(Thread, Thread.id == Message.thread_id)
         .where(Message.id.in_(ids))
+        .options(selectinload(Message.mentions), selectinload(Message.attachments))
     )
-    if with_relations:
-        stmt = stmt.options(selectinload(Message.mentions), selectinload(Message.attachments))
-    rows = {r[0].id: r for r in db.session.execute(stmt)}
+    params = q.snippet_params() if snippet is not None else {}
+    rows = {r[0].id: r for r in db.session.execute(stmt, params)}
     hits = []
     for i in ids:
         row = rows.get(i)
@@ -1235,4 +1276,70 @@ def _load_hits(pairs: list[tuple[str, Any]], q: _Query, *, with_relations: bool)
         msg, author, thread = row[0], row[1], row[2]
         raw = row[3] if snippet is not None else None
         hits.append(Hit(msg, author, thread, q.render_snippet(raw, msg.content)))
+    return hits
+
+
+# What a result shows of each row (the Search page's records): no secrets, no JSON to decode.
+_RECORD_SKIP = {"meta", "password_hash", "session_version", "email"}
+
+
+def _columns(model: Any, prefix: str) -> list[tuple[str, Any]]:
+    """(attribute name, labelled column) for each column of a model a result may show."""
+    return [
+        (attr.key, attr.columns[0].label(f"{prefix}{attr.key}"))
+        for attr in sa.inspect(model).column_attrs
+        if attr.key not in _RECORD_SKIP
+    ]
+
+
+_PAGE_QUERIES: dict[tuple[bool, bool], tuple[Any, list[tuple[str, list[tuple[str, int]]]]]] = {}
+
+
+def _page_query(
+    pg: bool, with_snippet: bool
+) -> tuple[Any, list[tuple[str, list[tuple[str, int]]]]]:
+    """The page's statement (built once per database and kind) and where each record's
+    columns are in its rows."""
+    key = (pg, with_snippet)
+    if key not in _PAGE_QUERIES:
+        groups = [
+            ("m", _columns(Message, "m_")),
+            ("u", _columns(User, "u_")),
+            ("t", _columns(Thread, "t_")),
+        ]
+        cols = [c for _, g in groups for _, c in g]
+        layout, n = [], 0
+        for k, g in groups:
+            layout.append((k, [(name, n + i) for i, (name, _) in enumerate(g)]))
+            n += len(g)
+        if with_snippet:
+            cols.append(_snippet_expr(pg).label("snippet"))
+        stmt = (
+            sa.select(*cols)
+            .select_from(Message)
+            .join(User, User.id == Message.user_id)
+            .join(Thread, Thread.id == Message.thread_id)
+            .where(Message.id.in_(sa.bindparam("ids", expanding=True)))
+        )
+        _PAGE_QUERIES[key] = (stmt, layout)
+    return _PAGE_QUERIES[key]
+
+
+def _load_records(pairs: list[tuple[str, Any]], q: _Query) -> list[Hit]:
+    """One Core query for the page: message, author and thread columns, and the snippet."""
+    with_snippet = bool(q.plan.any_of)
+    stmt, layout = _page_query(q.pg, with_snippet)
+    ids = [i for i, _ in pairs]
+    params: dict[str, Any] = {"ids": ids, **(q.snippet_params() if with_snippet else {})}
+    rows = {}
+    for row in db.session.connection().execute(stmt, params):
+        rec = {k: Record(**{name: row[i] for name, i in cols}) for k, cols in layout}
+        rows[rec["m"].id] = (rec, row[-1] if with_snippet else None)
+    hits = []
+    for i in ids:
+        got = rows.get(i)
+        if got is None:
+            continue
+        rec, raw = got
+        hits.append(Hit(rec["m"], rec["u"], rec["t"], q.render_snippet(raw, rec["m"].content)))
     return hits
