@@ -1330,9 +1330,13 @@ def _load_records(pairs: list[tuple[str, Any]], q: _Query) -> list[Hit]:
     with_snippet = bool(q.plan.any_of)
     stmt, layout = _page_query(q.pg, with_snippet)
     ids = [i for i, _ in pairs]
-    params: dict[str, Any] = {"ids": ids, **(q.snippet_params() if with_snippet else {})}
+    if q.pg:
+        result = _pg_page_rows(with_snippet, ids, q)
+    else:
+        params: dict[str, Any] = {"ids": ids, **(q.snippet_params() if with_snippet else {})}
+        result = db.session.connection().execute(stmt, params)
     rows = {}
-    for row in db.session.connection().execute(stmt, params):
+    for row in result:
         rec = {k: Record(**{name: row[i] for name, i in cols}) for k, cols in layout}
         rows[rec["m"].id] = (rec, row[-1] if with_snippet else None)
     hits = []
@@ -1343,3 +1347,45 @@ def _load_records(pairs: list[tuple[str, Any]], q: _Query) -> list[Hit]:
         rec, raw = got
         hits.append(Hit(rec["m"], rec["u"], rec["t"], q.render_snippet(raw, rec["m"].content)))
     return hits
+_PG_PREPARED = "chatdesk_search_page"
+
+
+def _pg_page_rows(with_snippet: bool, ids: list[str], q: _Query) -> Any:
+    """PostgreSQL: the page query as a prepared statement of this connection (planning the
+    three-table join cost more than running it)."""
+    name = f"{_PG_PREPARED}_{'s' if with_snippet else 'n'}"
+    conn = db.session.connection()
+    prepared = conn.connection.info.setdefault("search_prepared", set())
+    if name not in prepared:
+        _, layout = _page_query(True, with_snippet)
+        tables = {"m": "messages", "u": "users", "t": "threads"}
+        models = {"m": Message, "u": User, "t": Thread}
+        cols = []
+        for k, group in layout:
+            mapper = sa.inspect(models[k])
+            for attr, _ in group:
+                column = mapper.column_attrs[attr].columns[0].name
+                cols.append(f'{tables[k]}."{column}"')
+        types = "text[]"
+        if with_snippet:
+            cols.append(
+                "ts_headline('english'::regconfig, translate(messages.content, '<>&', "
+                "E'\\uE002\\uE003\\uE004'), websearch_to_tsquery('english'::regconfig, $2), "
+                f"CASE WHEN length(messages.content) <= {SNIPPET_CHARS} THEN $3 ELSE $4 END)"
+            )
+            types += ", text, text, text"
+        conn.exec_driver_sql(
+            f"PREPARE {name} ({types}) AS SELECT {', '.join(cols)} FROM messages "
+            "JOIN users ON users.id = messages.user_id "
+            "JOIN threads ON threads.id = messages.thread_id WHERE messages.id = ANY($1)"
+        )
+        prepared.add(name)
+    if with_snippet:
+        p = q.snippet_params()
+        return conn.exec_driver_sql(
+            f"EXECUTE {name} (%(ids)s, %(q)s, %(w)s, %(f)s)",
+            {"ids": ids, "q": p["hl_q"], "w": p["hl_whole"], "f": p["hl_frag"]},
+        )
+    return conn.exec_driver_sql(f"EXECUTE {name} (%(ids)s)", {"ids": ids})
+
+
