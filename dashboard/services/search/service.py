@@ -186,6 +186,22 @@ _THREAD_BY_ID = sa.select(Thread.id).where(Thread.id == sa.bindparam("v"))
 _THREADS_BY_NAME = sa.select(Thread.id).where(Thread.name == sa.bindparam("v")).limit(50)
 
 
+def _shift(at: datetime, **delta: float) -> datetime:
+    """`at` moved by `delta`, kept within the times Python allows."""
+    try:
+        return at + timedelta(**delta)
+    except OverflowError:
+        return datetime.max if delta.get("days", 0) + delta.get("minutes", 0) > 0 else datetime.min
+
+
+def _id_bound(at: datetime) -> str:
+    """id_floor() of a time, clamped to the times a UUIDv7 id holds (1970 on)."""
+    return id_floor(max(at, _EPOCH))
+
+
+_EPOCH = datetime(1970, 1, 1)
+
+
 def _day_start(day: Any) -> datetime:
     return datetime.combine(day, dtime.min)
 
@@ -338,24 +354,23 @@ class _Query:
             # Ids are UUIDv7, time-ordered: bound the id too, so that walks start at the right
             # place and ranges use the primary key. A minute of slack covers ids made a moment
             # before or after created_at; created_at stays the exact test.
-            slack = timedelta(minutes=1)
             if f.name in ("before", "on"):
-                end = start if f.name == "before" else start + timedelta(days=1)
-                self.seek.append(f"m.id < {self._bind(id_floor(end + slack))}")
-                key = sqlite_fts.key(id_floor(end + slack))
+                end = start if f.name == "before" else _shift(start, days=1)
+                self.seek.append(f"m.id < {self._bind(_id_bound(_shift(end, minutes=1)))}")
+                key = sqlite_fts.key(_id_bound(_shift(end, minutes=1)))
                 self.rowid_bounds.append(f"rowid < {self._bind(key)}")
             if f.name in ("after", "on"):
-                begin = start + timedelta(days=1) if f.name == "after" else start
-                self.seek.append(f"m.id >= {self._bind(id_floor(begin - slack))}")
-                key = sqlite_fts.key(id_floor(begin - slack))
+                begin = _shift(start, days=1) if f.name == "after" else start
+                self.seek.append(f"m.id >= {self._bind(_id_bound(_shift(begin, minutes=-1)))}")
+                key = sqlite_fts.key(_id_bound(_shift(begin, minutes=-1)))
                 self.rowid_bounds.append(f"rowid >= {self._bind(key)}")
         if f.name == "before":
             return f"m.created_at < {self._bind(start)}"
         if f.name == "after":
-            return f"m.created_at >= {self._bind(start + timedelta(days=1))}"
+            return f"m.created_at >= {self._bind(_shift(start, days=1))}"
         return (
             f"m.created_at >= {self._bind(start)} AND "
-            f"m.created_at < {self._bind(start + timedelta(days=1))}"
+            f"m.created_at < {self._bind(_shift(start, days=1))}"
         )
 
     # -- text ----------------------------------------------------------------------------------
