@@ -41,6 +41,6 @@ def include_object(
     """Alembic filter: leave the search structures (not on the model) out of autogenerate."""
     if type_ == "table" and name and (name == FTS_TABLE or name.startswith(FTS_TABLE + "_")):
         return False
-    if type_ == "column" and name in (PG_COLUMN, "search_rowid"):
+    if type_ == "column" and name in (PG_COLUMN, "search_rowid", "search_tags"):
         return False
     return not (type_ == "index" and name in (PG_INDEX, HIDDEN_INDEX, "ix_messages_search_rowid"))

@@ -59,7 +59,9 @@ FTS_DEEP_BUDGET = 30_000  # SQLite: … and the deeper read, before collecting t
 SQLITE_FILTER_WALK = 1_500  # SQLite: rows a walk without words reads before collecting
 SCRATCH_MAX = 3_000  # SQLite: filters passing at most this many rows use a scratch FTS table
 SQLITE_FTS_PROBE = 3_000  # SQLite: count FTS postings up to this to size a term
+SQLITE_TAGGED_PROBE = 300  # … or up to this when author/thread tags narrow the match
 SNIPPET_CHARS = 240
+TAG_OR_MAX = 200  # SQLite: filters naming at most this many threads (users…) go into FTS5
 
 
 class BadCursor(ValueError):
@@ -179,6 +181,11 @@ def _decode_cursor(cursor: str | None, order: str) -> tuple[Any, ...] | None:
 # The query -----------------------------------------------------------------------------------
 
 
+_MY_THREADS = (
+    sa.select(Participant.thread_id)
+    .where(Participant.user_id == sa.bindparam("u"))
+    .limit(sa.bindparam("n"))
+)
 _USER_BY_NAME = sa.select(User.id).where(sa.func.lower(User.username) == sa.bindparam("name"))
 
 
@@ -224,6 +231,8 @@ class _Query:
         self.date_conds: list[str] = []  # created_at tests that the id bounds mirror
         self.scope_cond: str | None = None  # an end user's "threads I am in"
         self.filters_n = 0
+        # SQLite: FTS5 terms on search_tags saying what the filters say (see sqlite_fts.py).
+        self.fts_tags: list[str] = []
         # SQLite: a walk tests a few rows, so "EXISTS (one index lookup)" beats "IN (a set
         # built from a whole table)"; a collect wants the set. Walks use these forms.
         self.row_forms: dict[str, str] = {}
@@ -310,6 +319,8 @@ class _Query:
             if user_id is None:
                 self.warnings.append(f"No user is named “{f.value[:40]}” ({shown[:50]}).")
                 return None
+            if not f.negated and f.name == "from":
+                self._tag("u", [user_id])
             if f.name == "from":
                 if not f.negated:
                     self.author_id = user_id
@@ -326,6 +337,7 @@ class _Query:
                 self.warnings.append(f"No thread of yours has the name or id “{f.value[:40]}”.")
                 return None
             if not f.negated:
+                self._tag("t", ids)
                 self.thread_ids = (
                     ids if self.thread_ids is None else [t for t in self.thread_ids if t in ids]
                 )
@@ -373,6 +385,14 @@ class _Query:
             f"m.created_at < {self._bind(_shift(start, days=1))}"
         )
 
+    def _tag(self, prefix: str, values: list[str]) -> None:
+        """SQLite: require one of these author/thread tags too (a few values only; the SQL
+        test stays, so the tags only narrow what FTS5 returns)."""
+        if self.pg or not values or len(values) > TAG_OR_MAX:
+            return
+        terms = [f'search_tags : "{sqlite_fts.tag(prefix, v)}"' for v in values]
+        self.fts_tags.append(terms[0] if len(terms) == 1 else "(" + " OR ".join(terms) + ")")
+
     # -- text ----------------------------------------------------------------------------------
 
     def _text_sql(self) -> None:
@@ -385,8 +405,19 @@ class _Query:
             if self.tn is not None:
                 self.params["tn"] = self.tn
         else:
-            pos = _fts(plan.any_of) if plan.any_of else None
+            words = _fts(plan.any_of) if plan.any_of else None
             neg = " OR ".join(_fts_term(t) for t in plan.exclude) if plan.exclude else None
+            pos = words
+            if words and not self.staff:
+                ids = db.session.connection().execute(
+                    _MY_THREADS, {"u": self.viewer.id, "n": TAG_OR_MAX + 1}
+                )
+                self._tag("t", list(ids.scalars()))
+            if words and self.fts_tags:
+                # The filters' tags narrow the match inside FTS5 (doclists intersected).
+                pos = f"({words}) AND " + " AND ".join(self.fts_tags)
+            # Without the tags (for a scratch table holding only the text).
+            self.fq_words = f"({words}) NOT ({neg})" if words and neg else words
             if pos and neg:
                 self.fq: str | None = f"({pos}) NOT ({neg})"
                 self.fn: str | None = None
@@ -431,7 +462,7 @@ class _Query:
 
     # -- sizes ---------------------------------------------------------------------------------
 
-    def _text_size(self) -> int | None:
+    def _text_size(self, probe: int = SQLITE_FTS_PROBE) -> int | None:
         """Estimated rows matching the positive text, or None without positive text."""
         if not self.plan.any_of:
             return None
@@ -452,7 +483,7 @@ class _Query:
                     "SELECT count(*) FROM (SELECT 1 FROM messages_fts WHERE messages_fts "
                     "MATCH :fq LIMIT :cap)"
                 ),
-                {"fq": self.fq, "cap": SQLITE_FTS_PROBE + 1},
+                {"fq": self.fq, "cap": probe + 1},
             ).scalar()
         )
 
@@ -503,9 +534,11 @@ class _Query:
             if phrase and order != "relevance":
                 # FTS5 checks phrase positions lazily in rowid order: never count them all.
                 return self._fts_walk(after, limit)
-            text_n = self._text_size() or 0
+            # With author/thread tags, FTS5's matches mostly pass the filters: walk sooner.
+            probe = SQLITE_TAGGED_PROBE if self.fts_tags else SQLITE_FTS_PROBE
+            text_n = self._text_size(probe) or 0
             driver, size = "text", text_n
-            if text_n > SQLITE_FTS_PROBE and order != "relevance":
+            if text_n > probe and order != "relevance":
                 return self._fts_walk(after, limit)
         else:
             # No words: one author or one thread is walked newest-first on its own index,
@@ -517,7 +550,7 @@ class _Query:
             # Otherwise walk a little (common filters fill a page at once); past that budget
             # the matches are rare and the filters' own indexes collect the rest.
             return self._walk(after, limit, budget=SQLITE_FILTER_WALK)
-        small = size is not None and size <= (SQLITE_FTS_PROBE if driver == "text" else COLLECT_MAX)
+        small = size is not None and size <= (probe if driver == "text" else COLLECT_MAX)
         if order == "relevance":
             return self._relevance(after, limit, driver if small else None)
         if small:
@@ -827,7 +860,7 @@ class _Query:
             ),
             self.params,
         )
-        query = self.params["fq"]
+        query = self.fq_words
         keys = list(
             db.session.execute(
                 sa.text(
@@ -1109,7 +1142,8 @@ class _Query:
             # bm25() is lower for better matches: negate it so that higher is better.
             sql = (
                 "WITH c AS MATERIALIZED (SELECT m.id, m.search_rowid AS rid, "
-                f"-bm25(messages_fts) AS score FROM {join} WHERE f.messages_fts MATCH :fq AND "
+                f"-bm25(messages_fts, 1.0, 0.0) AS score FROM {join} "
+                "WHERE f.messages_fts MATCH :fq AND "
                 f"{self._where(text=False) if driver is not None else cand}{neg})"
             )
         sql += (
@@ -1220,8 +1254,9 @@ def _websearch(groups: list[list[Term]]) -> str:
 
 
 def _fts_term(term: Term) -> str:
-    """One FTS5 phrase string: words are letters and digits only, so quoting makes it literal."""
-    return '"' + " ".join(term.words).replace('"', '""') + '"'
+    """One FTS5 phrase on the text column: words are letters and digits only, so quoting makes
+    it literal; the column filter keeps it off the filters' tags."""
+    return 'content : "' + " ".join(term.words).replace('"', '""') + '"'
 
 
 def _fts(groups: list[list[Term]]) -> str:
@@ -1340,28 +1375,6 @@ def _page_query(
     return _PAGE_QUERIES[key]
 
 
-def _load_records(pairs: list[tuple[str, Any]], q: _Query) -> list[Hit]:
-    """One Core query for the page: message, author and thread columns, and the snippet."""
-    with_snippet = bool(q.plan.any_of)
-    stmt, layout = _page_query(q.pg, with_snippet)
-    ids = [i for i, _ in pairs]
-    if q.pg:
-        result = _pg_page_rows(with_snippet, ids, q)
-    else:
-        params: dict[str, Any] = {"ids": ids, **(q.snippet_params() if with_snippet else {})}
-        result = db.session.connection().execute(stmt, params)
-    rows = {}
-    for row in result:
-        rec = {k: Record(**{name: row[i] for name, i in cols}) for k, cols in layout}
-        rows[rec["m"].id] = (rec, row[-1] if with_snippet else None)
-    hits = []
-    for i in ids:
-        got = rows.get(i)
-        if got is None:
-            continue
-        rec, raw = got
-        hits.append(Hit(rec["m"], rec["u"], rec["t"], q.render_snippet(raw, rec["m"].content)))
-    return hits
 _PG_PREPARED = "chatdesk_search_page"
 
 
@@ -1404,3 +1417,25 @@ def _pg_page_rows(with_snippet: bool, ids: list[str], q: _Query) -> Any:
     return conn.exec_driver_sql(f"EXECUTE {name} (%(ids)s)", {"ids": ids})
 
 
+def _load_records(pairs: list[tuple[str, Any]], q: _Query) -> list[Hit]:
+    """One query for the page: message, author and thread columns, and the snippet."""
+    with_snippet = bool(q.plan.any_of)
+    stmt, layout = _page_query(q.pg, with_snippet)
+    ids = [i for i, _ in pairs]
+    if q.pg:
+        result = _pg_page_rows(with_snippet, ids, q)
+    else:
+        params: dict[str, Any] = {"ids": ids, **(q.snippet_params() if with_snippet else {})}
+        result = db.session.connection().execute(stmt, params)
+    rows = {}
+    for row in result:
+        rec = {k: Record(**{name: row[i] for name, i in cols}) for k, cols in layout}
+        rows[rec["m"].id] = (rec, row[-1] if with_snippet else None)
+    hits = []
+    for i in ids:
+        got = rows.get(i)
+        if got is None:
+            continue
+        rec, raw = got
+        hits.append(Hit(rec["m"], rec["u"], rec["t"], q.render_snippet(raw, rec["m"].content)))
+    return hits
