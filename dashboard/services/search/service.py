@@ -60,6 +60,7 @@ SQLITE_FILTER_WALK = 1_500  # SQLite: rows a walk without words reads before col
 SCRATCH_MAX = 3_000  # SQLite: filters passing at most this many rows use a scratch FTS table
 SQLITE_FTS_PROBE = 3_000  # SQLite: count FTS postings up to this to size a term
 SQLITE_TAGGED_PROBE = 300  # … or up to this when author/thread tags narrow the match
+DRIVER_BATCH = 200  # SQLite: mentions:/has: rows matched per scratch batch (then 4 times more)
 SNIPPET_CHARS = 240
 TAG_OR_MAX = 200  # SQLite: filters naming at most this many threads (users…) go into FTS5
 
@@ -233,6 +234,9 @@ class _Query:
         self.filters_n = 0
         # SQLite: FTS5 terms on search_tags saying what the filters say (see sqlite_fts.py).
         self.fts_tags: list[str] = []
+        # SQLite: index-ordered sources of candidate message ids for mentions:/has: (message
+        # ids are time-ordered, so their indexes yield the newest first): (kind, SQL).
+        self.drivers: list[tuple[str, str]] = []
         # SQLite: a walk tests a few rows, so "EXISTS (one index lookup)" beats "IN (a set
         # built from a whole table)"; a collect wants the set. Walks use these forms.
         self.row_forms: dict[str, str] = {}
@@ -326,6 +330,13 @@ class _Query:
                     self.author_id = user_id
                 return f"m.user_id = {self._bind(user_id)}"
             uid = self._bind(user_id)
+            if not f.negated:
+                self.drivers.append(
+                    (
+                        "mentions",
+                        f"SELECT mn.message_id AS mid FROM mentions mn WHERE mn.user_id = {uid}",
+                    )
+                )
             self._row_form = (
                 "EXISTS (SELECT 1 FROM mentions mn WHERE mn.message_id = m.id "
                 f"AND mn.user_id = {uid})"
@@ -344,6 +355,15 @@ class _Query:
             return f"m.thread_id IN ({', '.join(self._bind(t) for t in ids)})"
         if f.name == "has":
             kind = "" if f.value == "attachment" else f" AND a.type = {self._bind(f.value)}"
+            if not f.negated:
+                self.drivers.append(
+                    (
+                        "has",
+                        # No DISTINCT: it would keep SQLite from reading the index in order.
+                        "SELECT a.message_id AS mid FROM attachments a "
+                        f"WHERE a.message_id IS NOT NULL{kind}",
+                    )
+                )
             self._row_form = f"EXISTS (SELECT 1 FROM attachments a WHERE a.message_id = m.id{kind})"
             return (
                 "m.id IN (SELECT a.message_id FROM attachments a "
@@ -530,6 +550,9 @@ class _Query:
         if getattr(self, "fq", None):
             # SQLite with words: FTS5 drives, either all of a few matches (collect) or the
             # newest matches in its time-ordered rowid order (walk).
+            if self.drivers and order != "relevance" and self.fq_words:
+                # mentions:/has: with words: their newest rows, matched in a scratch table.
+                return self._driver_scratch(after, limit)
             phrase = any(t.is_phrase for g in self.plan.any_of for t in g)
             if phrase and order != "relevance":
                 # FTS5 checks phrase positions lazily in rowid order: never count them all.
@@ -832,6 +855,86 @@ class _Query:
             capped or total > COUNT_CAP,
             ("fts-walk+collect"),
         )
+
+    def _driver_scratch(
+        self, after: tuple[Any, ...] | None, limit: int
+    ) -> tuple[list[tuple[str, Any]], tuple[Any, ...] | None, int, bool, str]:
+        """SQLite, mentions:/has: with words: read the filter's rows newest first off its
+        index in growing batches, match the words among each batch in a scratch FTS5 table
+        (one tokenizing pass, ~15 µs a row, where an FTS5 lookup per row costs ~0.1 ms)."""
+        _, source = self.drivers[0]
+        self._scratch_table()
+        below = after[0] if after else None
+        batch = DRIVER_BATCH
+        where = self._where(
+            extra=["m.id IN (SELECT value FROM json_each(:batch_ids))"], text=False, per_row=True
+        )
+        keys: list[int] = []
+        exhausted = False
+        while len(keys) <= limit:
+            bound = " AND d.mid < :below" if below is not None else ""
+            ids = list(
+                db.session.execute(
+                    sa.text(
+                        f"SELECT d.mid FROM ({source}) d WHERE d.mid IS NOT NULL{bound} "
+                        "ORDER BY d.mid DESC LIMIT :k"
+                    ),
+                    {**self.params, "below": below, "k": batch},
+                ).scalars()
+            )
+            if ids:
+                db.session.execute(
+                    sa.text(
+                        "INSERT INTO temp.search_scratch(rowid, content) SELECT m.search_rowid, "
+                        f"m.content FROM messages m WHERE {where}"
+                    ),
+                    {**self.params, "batch_ids": json.dumps(ids)},
+                )
+                keys += db.session.execute(
+                    sa.text(
+                        "SELECT rowid FROM temp.search_scratch WHERE search_scratch MATCH :q "
+                        "ORDER BY rowid DESC"
+                    ),
+                    {"q": self.fq_words},
+                ).scalars()
+                db.session.execute(sa.text("DELETE FROM temp.search_scratch"))
+            if len(ids) < batch:
+                exhausted = True
+                break
+            below = ids[-1]
+            batch *= 4
+        pairs = self._pairs_of_keys(keys, limit + 1)
+        how = "driver-scratch"
+        if len(pairs) > limit:
+            total, capped = (
+                (min(len(keys), COUNT_CAP), len(keys) > COUNT_CAP) if exhausted else (limit, True)
+            )
+            return pairs[:limit], (pairs[limit - 1][0],), total, capped, how
+        return pairs, None, len(pairs), False, how
+
+    def _scratch_table(self) -> None:
+        db.session.execute(
+            sa.text(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_scratch USING fts5("
+                "content, tokenize='porter unicode61 remove_diacritics 2')"
+            )
+        )
+        db.session.execute(sa.text("DELETE FROM temp.search_scratch"))
+
+    def _pairs_of_keys(self, keys: list[int], n: int) -> list[tuple[str, Any]]:
+        """The newest `n` (id, rowid) pairs of these FTS keys, in id order."""
+        if not keys:
+            return []
+        top = sorted(keys, reverse=True)[: n + 20]  # ties in a key sort by id: a few extra
+        binds = ", ".join(self._bind(k) for k in top)
+        rows = db.session.execute(
+            sa.text(
+                f"SELECT id, search_rowid FROM messages WHERE search_rowid IN ({binds}) "
+                "ORDER BY id DESC"
+            ),
+            self.params,
+        ).all()
+        return [(r[0], r[1]) for r in rows][:n]
 
     def _count_upto(self, extra: list[str], cap: int) -> int:
         """How many rows pass the filters (not the words), counting at most cap + 1."""
