@@ -35,6 +35,10 @@ QUERIES = [
     "refund after:2026-11-10",
     "invoice on:2026-11-12",
     "refund before:2026-11-15 -from:amy",
+    "has:link refund",
+    "has:attachment order -invoice",
+    "mentions:cat refund",
+    "mentions:cat refund from:amy",
 ]
 PG_FORCED = {
     "walk": {"WALK_MIN_SELECTIVITY": 0.0, "RARE_MAX": -1},
@@ -55,6 +59,9 @@ SQLITE_FORCED = {
     "fts-walk:deep": {"SQLITE_FTS_PROBE": -1, "FTS_WALK_BUDGET": 2, "SCRATCH_MAX": -1},
     "walk": {"COLLECT_MAX": -1},
     "walk+collect": {"SQLITE_FILTER_WALK": 3},
+    "driver-scratch/small batches": {"DRIVER_BATCH": 1},
+    "fts-walk/no drivers": {"SCRATCH_DRIVERS": False, "SQLITE_FTS_PROBE": -1},
+    "collect/no tags": {"TAG_OR_MAX": 0},
 }
 
 
@@ -78,7 +85,14 @@ def people(app, factory):  # type: ignore[no-untyped-def]
             author = ben
         text = " ".join(rng.choices(words, k=rng.randint(2, 6)))
         at = start + timedelta(hours=8 * i, minutes=rng.randrange(60))
-        msg = factory.message(thread, author, text, at=at, parent_id=parent if i % 7 == 0 else None)
+        msg = factory.message(
+            thread,
+            author,
+            text,
+            at=at,
+            parent_id=parent if i % 7 == 0 else None,
+            mentions=(cat,) if i % 5 == 0 else (),
+        )
         if i % 9 == 0:
             factory.attachment(msg, author)
         parent = msg.id

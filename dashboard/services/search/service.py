@@ -61,6 +61,7 @@ SCRATCH_MAX = 3_000  # SQLite: filters passing at most this many rows use a scra
 SQLITE_FTS_PROBE = 3_000  # SQLite: count FTS postings up to this to size a term
 SQLITE_TAGGED_PROBE = 300  # … or up to this when author/thread tags narrow the match
 DRIVER_BATCH = 200  # SQLite: mentions:/has: rows matched per scratch batch (then 4 times more)
+SCRATCH_DRIVERS = True  # SQLite: match mentions:/has: rows with words in scratch batches
 SNIPPET_CHARS = 240
 TAG_OR_MAX = 200  # SQLite: filters naming at most this many threads (users…) go into FTS5
 
@@ -550,7 +551,7 @@ class _Query:
         if getattr(self, "fq", None):
             # SQLite with words: FTS5 drives, either all of a few matches (collect) or the
             # newest matches in its time-ordered rowid order (walk).
-            if self.drivers and order != "relevance" and self.fq_words:
+            if SCRATCH_DRIVERS and self.drivers and order != "relevance" and self.fq_words:
                 # mentions:/has: with words: their newest rows, matched in a scratch table.
                 return self._driver_scratch(after, limit)
             phrase = any(t.is_phrase for g in self.plan.any_of for t in g)
