@@ -104,17 +104,23 @@ def people(app, factory):  # type: ignore[no-untyped-def]
 
 
 def all_pages(app, user, q, staff):  # type: ignore[no-untyped-def]
-    """Every result id, page by page (3 a page), and the strategies used."""
-    ids, how, cursor = [], set(), None
+    """Every result id, page by page (3 a page), and the strategies used.
+
+    An exact total (not "more than") on the first page is the number of results.
+    """
+    ids, how, cursor, first = [], set(), None, None
     with app.app_context():
         viewer = db.session.get(User, user.id)
         for _ in range(60):
             res = search_service.search(viewer, q, cursor=cursor, limit=3, all_threads=staff)
             ids += [h.message.id for h in res.items]
+            first = first or res
             how.add(res.strategy if res.strategy.endswith(":deep") else res.strategy.split(":")[0])
             cursor = res.next_cursor
             if not cursor:
                 break
+    if first is not None and not first.total_capped:
+        assert first.total == len(ids), (q, first.strategy, first.total, len(ids))
     return ids, how
 
 

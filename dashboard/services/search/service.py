@@ -1142,10 +1142,9 @@ class _Query:
                 )
                 pairs += more
                 how = "walk+collect"
-                exact = (
-                    min(walked + n_more, COUNT_CAP),
-                    more_capped or walked + n_more > COUNT_CAP,
-                )
+                # The collect counts every match (its cursor bounds only its page): the
+                # walked ones are in its count already.
+                exact = (n_more, more_capped)
         nxt = (pairs[limit - 1][0],) if len(pairs) > limit else None
         if exact is not None:
             total, capped = exact
