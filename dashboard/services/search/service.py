@@ -16,8 +16,12 @@ found by one of a few strategies, chosen per query from cheap size estimates:
 - PostgreSQL, **time slices**: between the two, id ranges (ids are time-ordered) sized from
   the estimated rate, read with bitmap scans only, so the GIN is ANDed with the id range.
 - SQLite, **FTS walk**: FTS5's rowid is a time-ordered key (see sqlite_fts.py), so the newest
-  matches of any words come off the index in order; filters are tested on the joined rows. A
-  narrow filter with common words matches in a scratch FTS5 table over the filter's rows.
+  matches of any words come off the index in order; filters are tested on the joined rows.
+  `from:`, `in:` and an end user's threads are FTS5 tokens too (search_tags), so they narrow
+  the match inside the index. A narrow filter with common words matches in a scratch FTS5
+  table over the filter's rows.
+- SQLite, **driver scratch**: `mentions:`/`has:` with words: the filter's newest rows come off
+  its index (message ids are time-ordered) in growing batches, matched in a scratch table.
 
 PostgreSQL sizes come from the planner (one EXPLAIN, no rows read); SQLite counts FTS5
 postings (or filtered rows) up to a small cap. Snippets are made only for the rows shown.
