@@ -59,8 +59,22 @@ SQLITE_FORCED = {
     "fts-walk:deep": {"SQLITE_FTS_PROBE": -1, "FTS_WALK_BUDGET": 2, "SCRATCH_MAX": -1},
     "walk": {"COLLECT_MAX": -1},
     "walk+collect": {"SQLITE_FILTER_WALK": 3},
-    "driver-scratch/small batches": {"DRIVER_BATCH": 1},
-    "fts-walk/no drivers": {"SCRATCH_DRIVERS": False, "SQLITE_FTS_PROBE": -1},
+    "driver-scratch/small batches": {
+        "SQLITE_FTS_PROBE": -1,
+        "SQLITE_TAGGED_PROBE": -1,
+        "DRIVER_BATCH": 1,
+    },
+    "driver-scratch+fts-walk": {
+        "SQLITE_FTS_PROBE": -1,
+        "SQLITE_TAGGED_PROBE": -1,
+        "DRIVER_BATCH": 1,
+        "DRIVER_MAX_ROWS": 2,
+    },
+    "fts-walk/no drivers": {
+        "SCRATCH_DRIVERS": False,
+        "SQLITE_FTS_PROBE": -1,
+        "SQLITE_TAGGED_PROBE": -1,
+    },
     "collect/no tags": {"TAG_OR_MAX": 0},
 }
 

@@ -65,6 +65,7 @@ SCRATCH_MAX = 3_000  # SQLite: filters passing at most this many rows use a scra
 SQLITE_FTS_PROBE = 3_000  # SQLite: count FTS postings up to this to size a term
 SQLITE_TAGGED_PROBE = 300  # … or up to this when author/thread tags narrow the match
 DRIVER_BATCH = 200  # SQLite: mentions:/has: rows matched per scratch batch (then 4 times more)
+DRIVER_MAX_ROWS = 4_200  # … reading at most this many (200 + 800 + 3200) before FTS5 drives
 SCRATCH_DRIVERS = True  # SQLite: match mentions:/has: rows with words in scratch batches
 SNIPPET_CHARS = 240
 TAG_OR_MAX = 200  # SQLite: filters naming at most this many threads (users…) go into FTS5
@@ -555,9 +556,6 @@ class _Query:
         if getattr(self, "fq", None):
             # SQLite with words: FTS5 drives, either all of a few matches (collect) or the
             # newest matches in its time-ordered rowid order (walk).
-            if SCRATCH_DRIVERS and self.drivers and order != "relevance" and self.fq_words:
-                # mentions:/has: with words: their newest rows, matched in a scratch table.
-                return self._driver_scratch(after, limit)
             phrase = any(t.is_phrase for g in self.plan.any_of for t in g)
             if phrase and order != "relevance":
                 # FTS5 checks phrase positions lazily in rowid order: never count them all.
@@ -567,6 +565,10 @@ class _Query:
             text_n = self._text_size(probe) or 0
             driver, size = "text", text_n
             if text_n > probe and order != "relevance":
+                if SCRATCH_DRIVERS and self.drivers and self.fq_words:
+                    # mentions:/has: with common words: the filter's newest rows, matched
+                    # in a scratch table.
+                    return self._driver_scratch(after, limit)
                 return self._fts_walk(after, limit)
         else:
             # No words: one author or one thread is walked newest-first on its own index,
@@ -876,7 +878,10 @@ class _Query:
         )
         keys: list[int] = []
         exhausted = False
+        read = 0
         while len(keys) <= limit:
+            if read >= DRIVER_MAX_ROWS:
+                break  # the words are rare among the filter's rows: FTS5 drives the rest
             bound = " AND d.mid < :below" if below is not None else ""
             ids = list(
                 db.session.execute(
@@ -903,6 +908,7 @@ class _Query:
                     {"q": self.fq_words},
                 ).scalars()
                 db.session.execute(sa.text("DELETE FROM temp.search_scratch"))
+            read += len(ids)
             if len(ids) < batch:
                 exhausted = True
                 break
@@ -910,6 +916,15 @@ class _Query:
             batch *= 4
         pairs = self._pairs_of_keys(keys, limit + 1)
         how = "driver-scratch"
+        if len(pairs) <= limit and not exhausted:
+            # Every driver row from `below` up is read: walk FTS5 under it for the rest.
+            more, nxt, n_more, more_capped, _ = self._fts_walk((below,), limit - len(pairs) or 1)
+            pairs += more
+            found = len(pairs)
+            if len(pairs) > limit or (nxt and len(pairs) == limit):
+                return pairs[:limit], (pairs[limit - 1][0],), limit, True, how + "+fts-walk"
+            total = found - len(more) + n_more
+            return pairs, None, min(total, COUNT_CAP), more_capped, how + "+fts-walk"
         if len(pairs) > limit:
             total, capped = (
                 (min(len(keys), COUNT_CAP), len(keys) > COUNT_CAP) if exhausted else (limit, True)
