@@ -598,8 +598,6 @@ class _Query:
         self, order: str, after: tuple[Any, ...] | None, limit: int
     ) -> tuple[list[tuple[str, Any]], tuple[Any, ...] | None, int, bool, str]:
         """Pick collect, walk, per-thread walk or time slices from the planner's estimates."""
-        # Parallel workers only slow down queries that read a few hundred rows.
-        db.session.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
         total, walk_rows, text_n = self._pg_sizes()
         phrase = any(t.is_phrase for g in self.plan.any_of for t in g)
         # PostgreSQL estimates a phrase as if its words could be anywhere: far too high.
@@ -675,8 +673,14 @@ class _Query:
                 "(SELECT count(*) FROM messages m "
                 "WHERE m.search_tsv @@ websearch_to_tsquery('english', :tq))"
             )
+        # Parallel workers only slow down queries that read a few hundred rows: turned off for
+        # this transaction in the same round trip as the estimates.
         plan = db.session.execute(
-            sa.text(f"EXPLAIN (FORMAT JSON) SELECT {', '.join(parts.values())}"), self.params
+            sa.text(
+                "SET LOCAL max_parallel_workers_per_gather = 0; "
+                f"EXPLAIN (FORMAT JSON) SELECT {', '.join(parts.values())}"
+            ),
+            self.params,
         ).scalar()
         if isinstance(plan, str):
             plan = json.loads(plan)
