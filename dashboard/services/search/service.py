@@ -1333,13 +1333,14 @@ class _Query:
         if raw is None or start not in raw:
             raw = content if len(content) <= SNIPPET_CHARS else content[:SNIPPET_CHARS] + "…"
         elif self.pg:
-            raw = raw.translate({0xE002: "<", 0xE003: ">", 0xE004: "&"})
+            raw = raw.translate(_UNSWAP)
         html = str(escape(raw)).replace(start, "<mark>").replace(stop, "</mark>")
         # Safe: all of the text went through escape() above; the only markup added is our
         # own <mark> pairs, which the database put at this request's random sentinels.
         return Markup(html)  # noqa: S704
 
 
+_UNSWAP = str.maketrans({"\ue002": "<", "\ue003": ">", "\ue004": "&"})
 _ROWS_CACHE: dict[str, tuple[float, int]] = {}
 
 
