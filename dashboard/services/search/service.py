@@ -55,6 +55,7 @@ LONG_WALK_BUDGET = 15_000  # PG: … with this budget
 WALK_MIN_SELECTIVITY = 0.004  # PG: walk when at least this share of the walked rows match
 COLLECT_MAX = 10_000  # collect at most this (PG estimates unknown words at 0.5%)
 WALK_BUDGET = 6_000  # rows a walk reads before it switches to collecting the rest
+WALK_NARROW_MIN = 1_000  # PG: an author's or a thread's walk reads at least this many
 RELEVANCE_WINDOW = 1_000  # relevance ranks at most this many of the newest matches
 SQLITE_RELEVANCE_WINDOW = 300  # SQLite: … bm25() over this many of the newest matches
 RELEVANCE_SCAN = 2_000  # … found among this many newest messages, when the words are common
@@ -1134,6 +1135,14 @@ class _Query:
         budget = budget or WALK_BUDGET
         # Walk the narrowest index that yields id order: one thread, one author, or all.
         seek = self._walk_seek(after)
+        narrowed = self.author_id is not None or (
+            self.thread_ids is not None and len(self.thread_ids) == 1
+        )
+        if self.pg and narrowed and selectivity:
+            # The fence is costed for `budget` rows: when that is most of an author's (or a
+            # thread's) messages, PostgreSQL bitmap-reads them all and sorts, where the walk
+            # needs a page. A budget of ten times the rows the estimate needs keeps it a walk.
+            budget = min(budget, max(WALK_NARROW_MIN, int(10 * (limit + 1) / selectivity)))
         inner_where = " AND ".join(seek) if seek else "1 = 1"
         # Only what the tests read: forming whole rows (content…) was a quarter of a long walk.
         cols = WALK_COLUMNS + (", m.search_tsv" if self.pg else ", m.search_rowid")
