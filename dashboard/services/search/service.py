@@ -72,10 +72,6 @@ SNIPPET_CHARS = 240
 TAG_OR_MAX = 200  # SQLite: filters naming at most this many threads (users…) go into FTS5
 
 
-# The columns the filters and the text tests read (see _filter_sql, _text_conds).
-WALK_COLUMNS = "m.id, m.thread_id, m.user_id, m.parent_id, m.created_at, m.hidden_at, m.deleted_at"
-
-
 class BadCursor(ValueError):
     """The cursor is not one this service made."""
 
@@ -1144,8 +1140,7 @@ class _Query:
             # needs a page. A budget of ten times the rows the estimate needs keeps it a walk.
             budget = min(budget, max(WALK_NARROW_MIN, int(10 * (limit + 1) / selectivity)))
         inner_where = " AND ".join(seek) if seek else "1 = 1"
-        # Only what the tests read: forming whole rows (content…) was a quarter of a long walk.
-        cols = WALK_COLUMNS + (", m.search_tsv" if self.pg else ", m.search_rowid")
+        cols = "m.*"
         rid = "NULL" if self.pg else "m.search_rowid"
         where = self._where(per_row=True)
         # The inner LIMIT fences the walk: the planner cannot push the text test into it (so
