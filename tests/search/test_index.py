@@ -59,3 +59,34 @@ def test_fts_survives_a_batch_migration_on_messages_with_restore(app, factory):
         "lost after the migration",
         "before the migration",
     ]
+
+
+@pytest.mark.sqlite_only
+def test_fts_follows_edits_moves_and_deletes_with_author_and_thread_tokens(app, factory):
+    amy = factory.user(username="amy")
+    bob = factory.user(username="bob")
+    one = factory.thread(amy, [bob], title="One", name="one")
+    two = factory.thread(amy, [bob], title="Two", name="two")
+    edited = factory.message(one, amy, "parcel arrived")
+    moved = factory.message(one, bob, "parcel lost")
+    gone = factory.message(one, amy, "parcel returned")
+    with app.app_context():
+        db.session.execute(
+            sa.text("UPDATE messages SET content = 'label printed' WHERE id = :i"), {"i": edited.id}
+        )
+        db.session.execute(
+            sa.text("UPDATE messages SET thread_id = :t, user_id = :u WHERE id = :i"),
+            {"t": two.id, "u": amy.id, "i": moved.id},
+        )
+        db.session.execute(sa.text("DELETE FROM messages WHERE id = :i"), {"i": gone.id})
+        db.session.commit()
+        # The index holds exactly what the rows say (FTS5 compares it with messages).
+        db.session.execute(
+            sa.text("INSERT INTO messages_fts(messages_fts) VALUES ('integrity-check')")
+        )
+    assert found(app, amy, "parcel") == ["parcel lost"]
+    assert found(app, amy, "label") == ["label printed"]
+    assert found(app, amy, "in:two parcel") == ["parcel lost"]
+    assert found(app, amy, "in:one parcel") == []
+    assert found(app, amy, "from:amy parcel") == ["parcel lost"]
+    assert found(app, amy, "from:bob parcel") == []

@@ -35,6 +35,10 @@ QUERIES = [
     "refund after:2026-11-10",
     "invoice on:2026-11-12",
     "refund before:2026-11-15 -from:amy",
+    "has:link refund",
+    "has:attachment order -invoice",
+    "mentions:cat refund",
+    "mentions:cat refund from:amy",
 ]
 PG_FORCED = {
     "walk": {"WALK_MIN_SELECTIVITY": 0.0, "RARE_MAX": -1},
@@ -55,6 +59,23 @@ SQLITE_FORCED = {
     "fts-walk:deep": {"SQLITE_FTS_PROBE": -1, "FTS_WALK_BUDGET": 2, "SCRATCH_MAX": -1},
     "walk": {"COLLECT_MAX": -1},
     "walk+collect": {"SQLITE_FILTER_WALK": 3},
+    "driver-scratch/small batches": {
+        "SQLITE_FTS_PROBE": -1,
+        "SQLITE_TAGGED_PROBE": -1,
+        "DRIVER_BATCH": 1,
+    },
+    "driver-scratch+fts-walk": {
+        "SQLITE_FTS_PROBE": -1,
+        "SQLITE_TAGGED_PROBE": -1,
+        "DRIVER_BATCH": 1,
+        "DRIVER_MAX_ROWS": 2,
+    },
+    "fts-walk/no drivers": {
+        "SCRATCH_DRIVERS": False,
+        "SQLITE_FTS_PROBE": -1,
+        "SQLITE_TAGGED_PROBE": -1,
+    },
+    "collect/no tags": {"TAG_OR_MAX": 0},
 }
 
 
@@ -78,7 +99,14 @@ def people(app, factory):  # type: ignore[no-untyped-def]
             author = ben
         text = " ".join(rng.choices(words, k=rng.randint(2, 6)))
         at = start + timedelta(hours=8 * i, minutes=rng.randrange(60))
-        msg = factory.message(thread, author, text, at=at, parent_id=parent if i % 7 == 0 else None)
+        msg = factory.message(
+            thread,
+            author,
+            text,
+            at=at,
+            parent_id=parent if i % 7 == 0 else None,
+            mentions=(cat,) if i % 5 == 0 else (),
+        )
         if i % 9 == 0:
             factory.attachment(msg, author)
         parent = msg.id
@@ -90,17 +118,23 @@ def people(app, factory):  # type: ignore[no-untyped-def]
 
 
 def all_pages(app, user, q, staff):  # type: ignore[no-untyped-def]
-    """Every result id, page by page (3 a page), and the strategies used."""
-    ids, how, cursor = [], set(), None
+    """Every result id, page by page (3 a page), and the strategies used.
+
+    An exact total (not "more than") on the first page is the number of results.
+    """
+    ids, how, cursor, first = [], set(), None, None
     with app.app_context():
         viewer = db.session.get(User, user.id)
         for _ in range(60):
             res = search_service.search(viewer, q, cursor=cursor, limit=3, all_threads=staff)
             ids += [h.message.id for h in res.items]
+            first = first or res
             how.add(res.strategy if res.strategy.endswith(":deep") else res.strategy.split(":")[0])
             cursor = res.next_cursor
             if not cursor:
                 break
+    if first is not None and not first.total_capped:
+        assert first.total == len(ids), (q, first.strategy, first.total, len(ids))
     return ids, how
 
 

@@ -34,13 +34,15 @@ def reindex(progress: Callable[[int], None] = lambda n: None) -> str:
             ).scalar()
             if upper is None:
                 n = conn.exec_driver_sql(
-                    "INSERT INTO messages_fts(rowid, content) SELECT search_rowid, content "
+                    "INSERT INTO messages_fts(rowid, content, search_tags) "
+                    "SELECT search_rowid, content, search_tags "
                     "FROM messages WHERE search_rowid > ?",
                     (last,),
                 ).rowcount
             else:
                 n = conn.exec_driver_sql(
-                    "INSERT INTO messages_fts(rowid, content) SELECT search_rowid, content "
+                    "INSERT INTO messages_fts(rowid, content, search_tags) "
+                    "SELECT search_rowid, content, search_tags "
                     "FROM messages WHERE search_rowid > ? AND search_rowid <= ?",
                     (last, upper),
                 ).rowcount

@@ -1,8 +1,9 @@
 """The search structures on each database, as DDL, and the filter that hides them from autogenerate.
 
 PostgreSQL: a generated `search_tsv` tsvector column (english) on messages with a GIN index.
-SQLite: an FTS5 external-content table `messages_fts` over messages.content, keyed by the
-messages table's implicit rowid and kept in step by three triggers (see sqlite_fts.py).
+SQLite: an FTS5 external-content table `messages_fts` over messages.content and
+messages.search_tags (author and thread tokens), keyed by messages.search_rowid and kept in
+step by triggers on messages (see sqlite_fts.py).
 
 None of this is on the SQLAlchemy model: the model stays the same on both databases, and
 `include_object` keeps alembic's autogenerate from proposing to drop these objects.
@@ -41,6 +42,6 @@ def include_object(
     """Alembic filter: leave the search structures (not on the model) out of autogenerate."""
     if type_ == "table" and name and (name == FTS_TABLE or name.startswith(FTS_TABLE + "_")):
         return False
-    if type_ == "column" and name in (PG_COLUMN, "search_rowid"):
+    if type_ == "column" and name in (PG_COLUMN, "search_rowid", "search_tags"):
         return False
     return not (type_ == "index" and name in (PG_INDEX, HIDDEN_INDEX, "ix_messages_search_rowid"))
