@@ -6,9 +6,9 @@ from flask import request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from ..serializers import message_json
 from ..services import search as search_service
 from ..services.errors import BadRequest, ValidationFailed
+from ..services.messages import message_payloads
 from .views import bp
 
 
@@ -38,18 +38,11 @@ def search_messages() -> ResponseReturnValue:
         )
     except search_service.BadCursor as exc:
         raise BadRequest(str(exc), {"fields": {"cursor": "invalid"}}) from None
-    items = []
-    for hit in result.items:
-        msg = hit.message
-        item = message_json(
-            msg,
-            author=hit.author,
-            mentions=[m.user_id for m in msg.mentions],
-            attachments=msg.attachments,
-        )
-        # Escaped text with only <mark> tags added by the search service.
+    # The same Message JSON as everywhere else (status from the watermarks), plus the snippet:
+    # escaped text with only the <mark> tags the search service added.
+    items = message_payloads([hit.message for hit in result.items])
+    for item, hit in zip(items, result.items, strict=True):
         item["snippet"] = str(hit.snippet)
-        items.append(item)
     body: dict = {"items": items, "nextCursor": result.next_cursor}
     if result.searched:
         body["total"] = result.total

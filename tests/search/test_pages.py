@@ -92,3 +92,22 @@ def test_api_bad_input_is_clear_json(client, corpus, factory):
     assert resp.status_code == 400 and "cursor" in resp.get_json()["error"]["message"]
     body = client.get("/api/v1/search?q=before:yesterday").get_json()
     assert body["items"] == [] and any("not a date" in w for w in body["warnings"])
+
+
+def test_api_results_carry_the_message_status(app, client, factory):
+    from dashboard.extensions import db
+    from dashboard.models import Participant
+
+    ann = factory.user(username="ann", password=TEST_PASSWORD)
+    ben = factory.user(username="ben")
+    t = factory.thread(ann, [ben], title="Status")
+    read = factory.message(t, ann, "refund one")
+    unread = factory.message(t, ann, "refund two")
+    with app.app_context():
+        p = db.session.get(Participant, (t.id, ben.id))
+        p.delivered_through = unread.id
+        p.read_through = read.id
+        db.session.commit()
+    login(client, ann)
+    items = client.get("/api/v1/search?q=refund").get_json()["items"]
+    assert {i["id"]: i["status"] for i in items} == {read.id: "read", unread.id: "delivered"}
