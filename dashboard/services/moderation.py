@@ -42,23 +42,37 @@ def _load(message_id: str) -> Message:
     return msg
 
 
+def stage_hide(actor: User, message_id: str, reason: str | None) -> Message | None:
+    """Hide a message in the current transaction, with its audit row; the caller commits and
+    then calls `announce`. None when it was hidden already (nothing changes, nothing audited).
+    """
+    reason = _clean_reason(reason)
+    msg = _load(message_id)
+    if msg.hidden_at is not None:
+        return None
+    msg.hidden_at = utcnow()
+    msg.hidden_by_id = actor.id
+    msg.hidden_reason = reason
+    audit.record(actor, "message.hide", "message", msg.id, reason=reason)
+    return msg
+
+
+def announce(message_id: str) -> Message:
+    """Send the message's current public form to the thread's open chats (after the commit)."""
+    msg = _load(message_id)
+    broadcast.message_updated(msg.thread_id, message_payload(msg))
+    return msg
+
+
 def hide_message(actor: User, message_id: str, reason: str | None) -> Message:
     """Hide a message from end users, with the reason; audited as `message.hide`.
 
     Hiding a message that is already hidden changes nothing and writes no audit row.
     """
-    reason = _clean_reason(reason)
-    msg = _load(message_id)
-    if msg.hidden_at is not None:
-        return msg
-    msg.hidden_at = utcnow()
-    msg.hidden_by_id = actor.id
-    msg.hidden_reason = reason
-    audit.record(actor, "message.hide", "message", msg.id, reason=reason)
+    if stage_hide(actor, message_id, reason) is None:
+        return _load(message_id)
     db.session.commit()
-    msg = _load(message_id)
-    broadcast.message_updated(msg.thread_id, message_payload(msg))
-    return msg
+    return announce(message_id)
 
 
 def restore_message(actor: User, message_id: str, reason: str | None) -> Message:
@@ -75,6 +89,4 @@ def restore_message(actor: User, message_id: str, reason: str | None) -> Message
     msg.hidden_reason = None
     audit.record(actor, "message.restore", "message", msg.id, reason=reason)
     db.session.commit()
-    msg = _load(message_id)
-    broadcast.message_updated(msg.thread_id, message_payload(msg))
-    return msg
+    return announce(message_id)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Message, Report, User, utcnow
-from . import audit
+from . import audit, moderation
 from .errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
 from .users_admin import Page
 
@@ -79,12 +79,9 @@ def resolve(actor: User, report_id: str, action: str, note: str | None) -> Repor
         db.session.commit()
         return report
 
-    from . import moderation  # the other dashboard service; it audits and broadcasts the hide
-
     message_id = report.message_id
-    hidden = db.session.scalar(sa.select(Message.hidden_at).where(Message.id == message_id))
-    if hidden is None:
-        moderation.hide_message(actor, message_id, note)
+    # The hide, the report states and every audit row commit together, or not at all.
+    hidden_now = moderation.stage_hide(actor, message_id, note) is not None
     ids = list(
         db.session.scalars(
             sa.select(Report.id).where(Report.message_id == message_id, Report.state == "open")
@@ -100,5 +97,7 @@ def resolve(actor: User, report_id: str, action: str, note: str | None) -> Repor
         actor, "report.action", "report", ids, reason=note, details={"messageId": message_id}
     )
     db.session.commit()
+    if hidden_now:
+        moderation.announce(message_id)
     db.session.expire_all()
     return db.session.get(Report, report_id)
