@@ -14,48 +14,11 @@ from dashboard.extensions import db
 from dashboard.models import AuditLog, Participant, User
 from dashboard.services import export, moderation
 from dashboard.services.errors import NotFound, ValidationFailed
+from tests.test_serializers import MESSAGE_FIELDS as MESSAGE_KEYS
+from tests.test_serializers import THREAD_FIELDS as THREAD_KEYS
+from tests.test_serializers import USER_FIELDS as USER_KEYS
 
 T0 = datetime(2026, 11, 1, 9, 0, 0)
-THREAD_KEYS = {
-    "id",
-    "name",
-    "title",
-    "createdAt",
-    "updatedAt",
-    "lastMessageAt",
-    "creatorId",
-    "participants",
-    "isArchived",
-    "metadata",
-}
-MESSAGE_KEYS = {
-    "id",
-    "clientId",
-    "content",
-    "threadId",
-    "userId",
-    "parentId",
-    "createdAt",
-    "updatedAt",
-    "status",
-    "mentions",
-    "attachments",
-    "metadata",
-    "user",
-}
-USER_KEYS = {
-    "id",
-    "username",
-    "email",
-    "firstName",
-    "lastName",
-    "imageUrl",
-    "createdAt",
-    "updatedAt",
-    "lastLoginAt",
-    "isActive",
-    "role",
-}
 
 
 @pytest.fixture
