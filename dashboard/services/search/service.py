@@ -817,17 +817,8 @@ class _Query:
         walked = len(pairs)
         rest_extra = [*extra, f"m.search_rowid < {self._bind(floor)}"]
         if self._count_upto(rest_extra, SCRATCH_MAX) <= SCRATCH_MAX:
-            more, _, n_more, capped = self._collect_scratch(rest_extra, limit + 1 - walked)
-            pairs += more
-            nxt = (pairs[limit - 1][0],) if len(pairs) > limit else None
-            total = walked + n_more
-            return (
-                pairs[:limit],
-                nxt,
-                min(total, COUNT_CAP),
-                capped or total > COUNT_CAP,
-                ("fts-walk+scratch"),
-            )
+            collected = self._collect_scratch(rest_extra, limit + 1 - walked)
+            return _walked_then_collected(pairs, collected, limit, "fts-walk+scratch")
         deep = (
             "SELECT m.id, m.search_rowid FROM (SELECT rowid FROM messages_fts "
             f"WHERE messages_fts MATCH :fq{rng} AND rowid < :floor ORDER BY rowid DESC "
@@ -856,17 +847,8 @@ class _Query:
         rest_extra = [*extra, f"m.search_rowid < {self._bind(floor2)}"]
         few = self._count_upto(rest_extra, SCRATCH_MAX) <= SCRATCH_MAX
         collect = self._collect_scratch if few else self._collect_in_set
-        more, _, n_more, capped = collect(rest_extra, limit + 1 - walked)
-        pairs += more
-        nxt = (pairs[limit - 1][0],) if len(pairs) > limit else None
-        total = walked + n_more
-        return (
-            pairs[:limit],
-            nxt,
-            min(total, COUNT_CAP),
-            capped or total > COUNT_CAP,
-            ("fts-walk+collect"),
-        )
+        collected = collect(rest_extra, limit + 1 - walked)
+        return _walked_then_collected(pairs, collected, limit, "fts-walk+collect")
 
     def _driver_scratch(
         self, after: tuple[Any, ...] | None, limit: int
@@ -1351,6 +1333,19 @@ class _Query:
         # Safe: all of the text went through escape() above; the only markup added is our
         # own <mark> pairs, which the database put at this request's random sentinels.
         return Markup(html)  # noqa: S704
+
+
+def _walked_then_collected(
+    pairs: list[Any], collected: tuple[Any, ...], limit: int, strategy: str
+) -> tuple[Any, ...]:
+    """A page from the rows a walk found plus the rows collected after it: the first `limit`,
+    the cursor when more remain, and the total (capped at COUNT_CAP) counting both parts."""
+    walked = len(pairs)
+    more, _, n_more, capped = collected
+    pairs = pairs + list(more)
+    nxt = (pairs[limit - 1][0],) if len(pairs) > limit else None
+    total = walked + n_more
+    return pairs[:limit], nxt, min(total, COUNT_CAP), capped or total > COUNT_CAP, strategy
 
 
 _UNSWAP = str.maketrans({"\ue002": "<", "\ue003": ">", "\ue004": "&"})
