@@ -25,6 +25,7 @@ from werkzeug.serving import make_server
 
 from dashboard import create_app
 from dashboard.extensions import db
+from dashboard.services import presence
 
 from .factories import Factory
 
@@ -138,6 +139,10 @@ def app(app_config: dict[str, Any], backend: str) -> Iterator[Flask]:
     app = create_app(app_config)
     app.config["BACKEND"] = backend
     yield app
+    # Presence lives in process memory without Redis: a live server's sockets from this test
+    # must not count as online in the next one.
+    with app.app_context():
+        presence.reset()
     if backend == "postgresql":
         _truncate_all(app)
     with app.app_context():

@@ -58,7 +58,8 @@ class LiveNamespace(Namespace):
         join_room(broadcast.STAFF_ROOM)
         presence.track_socket(uid, broadcast.LIVE, sid)
         online = sorted(presence.online_user_ids())
-        emit("presence:snapshot", {"items": presence.info(online), "count": len(online)})
+        items = presence.info(online)  # users who no longer exist drop out here
+        emit("presence:snapshot", {"items": items, "count": len(items)})
         db.session.rollback()
         self._start_ticker(current_app._get_current_object())  # type: ignore[attr-defined]
 
