@@ -47,7 +47,7 @@ def outage_of(exc: BaseException) -> str | None:
     return None
 
 
-class _Throttle:
+class Throttle:
     """Log an outage once per `every` seconds per service, not once per request."""
 
     def __init__(self, every: float = 5.0):
@@ -64,7 +64,7 @@ class _Throttle:
             return True
 
 
-_throttle = _Throttle()
+_throttle = Throttle()
 
 
 def report(service: str, exc: BaseException, where: str) -> None:

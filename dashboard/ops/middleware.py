@@ -18,10 +18,12 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from ..faults import Throttle
 from .logs import FIELDS, REQUEST_ID
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 log = logging.getLogger("chatdesk.request")
+_throttle = Throttle(every=10.0)
 # A request id a trusted proxy sends is kept when it looks like one (no log injection).
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 
@@ -120,8 +122,14 @@ class SocketCap:
         if (
             environ.get("PATH_INFO", "").startswith(self.prefix)
             and "sid=" not in environ.get("QUERY_STRING", "")
-            and self.open_sessions() >= self.limit
+            and (open_now := self.open_sessions()) >= self.limit
         ):
+            if _throttle.due("socket-cap"):
+                log.warning(
+                    "refusing new sockets: %s open, MAX_SOCKETS=%s (scale out, or raise it)",
+                    open_now,
+                    self.limit,
+                )
             body = json.dumps(
                 {
                     "error": {
@@ -144,6 +152,11 @@ class SocketCap:
         return self.app(environ, start_response)
 
 
+def _open(sockets: dict[str, Any]) -> int:
+    """Engine.IO sessions still open (a closed one lingers in the dict until a sweep)."""
+    return sum(1 for s in list(sockets.values()) if not s.closed)
+
+
 def init_app(app: Flask) -> None:
     """Wrap `app.wsgi_app` (Flask-SocketIO's middleware is already inside it)."""
     from ..extensions import socketio
@@ -153,7 +166,7 @@ def init_app(app: Flask) -> None:
         app.wsgi_app,
         limit=app.config["MAX_SOCKETS"],
         path=socketio.server_options.get("path", "socket.io"),
-        open_sessions=lambda: len(eio.sockets),
+        open_sessions=lambda: _open(eio.sockets),
     )
     n = app.config["TRUSTED_PROXIES"]
     wsgi = RequestLog(wsgi, trust_incoming=n > 0)
