@@ -37,6 +37,7 @@ class Load:
         self.stop_flag = threading.Event()
         self.threads: list[threading.Thread] = []
         self.pause = 0.05
+        self.stop_on_transport_error = False
 
     def record(self, o: Outcome) -> None:
         with self.lock:
@@ -76,6 +77,8 @@ class Load:
                 ack = client.call("message:send", payload)
             except Exception as exc:  # a timeout or a dropped connection: not an answer
                 self.record(Outcome("ws:send", f"transport:{type(exc).__name__}", cid))
+                if self.stop_on_transport_error:
+                    return
                 time.sleep(0.1)
                 continue
             result = "ok" if ack.get("ok") else ack["error"]["code"]
@@ -83,7 +86,9 @@ class Load:
             time.sleep(self.pause)
 
     def start(self) -> Load:
-        self.threads = [threading.Thread(target=self.api_loop, daemon=True)]
+        self.threads = []
+        if self.api_user is not None:
+            self.threads.append(threading.Thread(target=self.api_loop, daemon=True))
         self.threads += [
             threading.Thread(target=self.socket_loop, args=(c,), daemon=True) for c in self.sockets
         ]
