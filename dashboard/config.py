@@ -140,6 +140,7 @@ def load_config(
     }
     cfg["MAX_CONTENT_LENGTH"] = cfg["MAX_UPLOAD_BYTES"] + 64 * 1024
     cfg.update(overrides)
+    cfg.setdefault("REMEMBER_COOKIE_SECURE", cfg["SESSION_COOKIE_SECURE"])
 
     if not cfg["SECRET_KEY"]:
         if not (cfg["TESTING"] or debug):

@@ -87,14 +87,21 @@ class RequestLog:
 
 
 class _Closing:
-    """Iterate the response, then log when the server closes it (the whole body was sent)."""
+    """Pass the body through; log once it has all been sent (or the server closes it early)."""
 
-    def __init__(self, body: Iterable[bytes], on_close: Callable[[], None]):
+    def __init__(self, body: Iterable[bytes], on_done: Callable[[], None]):
         self.body = body
-        self.on_close = on_close
+        self.on_done = on_done
+        self.logged = False
+
+    def _done(self) -> None:
+        if not self.logged:
+            self.logged = True
+            self.on_done()
 
     def __iter__(self) -> Any:
-        return iter(self.body)
+        yield from self.body
+        self._done()
 
     def close(self) -> None:
         try:
@@ -102,7 +109,7 @@ class _Closing:
             if close is not None:
                 close()
         finally:
-            self.on_close()
+            self._done()
 
 
 class SocketCap:
