@@ -93,6 +93,9 @@ def _init_database(app: Flask) -> None:
     if uri.startswith("postgresql"):
         # An unreachable server fails a request in seconds (503), not after the OS timeout.
         opts.setdefault("connect_args", {}).setdefault("connect_timeout", 5)
+        opts.setdefault("pool_size", app.config["DATABASE_POOL_SIZE"])
+        opts.setdefault("max_overflow", app.config["DATABASE_MAX_OVERFLOW"])
+        opts.setdefault("pool_timeout", 10)  # a starved pool answers 503, not a 30 s hang
     if uri.startswith("sqlite"):
         opts.setdefault("connect_args", {}).setdefault("timeout", 30)
         opts["connect_args"].setdefault("check_same_thread", False)

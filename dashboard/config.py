@@ -101,6 +101,13 @@ def load_config(
             "LOG_LEVEL", env.get("LOG_LEVEL"), "INFO", LOG_LEVELS, upper=True
         ),
         "LOG_FORMAT": parse_choice("LOG_FORMAT", env.get("LOG_FORMAT"), "text", LOG_FORMATS),
+        # Connections per process to PostgreSQL: under gevent every waiting greenlet needs one.
+        "DATABASE_POOL_SIZE": parse_int(
+            "DATABASE_POOL_SIZE", env.get("DATABASE_POOL_SIZE"), 10, lo=1, hi=1000
+        ),
+        "DATABASE_MAX_OVERFLOW": parse_int(
+            "DATABASE_MAX_OVERFLOW", env.get("DATABASE_MAX_OVERFLOW"), 20, lo=0, hi=1000
+        ),
         "MAX_SOCKETS": parse_int(
             "MAX_SOCKETS", env.get("MAX_SOCKETS"), DEFAULT_MAX_SOCKETS, lo=1, hi=1_000_000
         ),
