@@ -17,6 +17,7 @@ from .auth import loaders
 from .auth.loaders import bearer_token
 from .config import load_config
 from .extensions import csrf, db, htmx, limiter, migrate, socketio
+from .views import filters
 from .views.chat import bp as chat_bp
 from .views.dashboard import bp as dashboard_bp
 from .views.main import bp as main_bp
@@ -62,6 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     realtime.init_app(app)
     _register_blueprints(app)
+    filters.init_app(app)
     _register_security(app)
     errors.init_app(app)
     cli.init_app(app)

@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .services.errors import ServiceError
+from .views.htmx import is_partial
 
 CODES = {
     400: "bad_request",
@@ -39,7 +40,7 @@ def error_response(
         return jsonify(
             {"error": {"code": code, "message": message, "details": details or {}}}
         ), status
-    template = "errors/_error.html" if request.headers.get("HX-Request") else "errors/error.html"
+    template = "errors/_error.html" if is_partial() else "errors/error.html"
     resp = render_template(template, status=status, message=message), status
     return resp
 

@@ -13,8 +13,8 @@ from ...forms import ReasonForm, RoleForm, StaffAccountForm
 from ...services import users as users_service
 from ...services import users_admin
 from ...services.errors import Conflict, Forbidden, ValidationFailed
+from ..htmx import is_partial, target, with_toast
 from .blueprint import bp
-from .overview import is_htmx, with_toast
 
 
 @bp.get("/presence")
@@ -23,11 +23,11 @@ def presence() -> ResponseReturnValue:
     """Everyone online now and who was seen recently (htmx refreshes it on presence events)."""
     cursor = request.args.get("cursor") or None
     recent = users_admin.recently_seen(cursor)
-    if is_htmx() and cursor:
+    if is_partial() and cursor:
         return render_template("dashboard/_presence_recent_rows.html", recent=recent)
     online, online_total = users_admin.online_users()
     ctx = {"online": online, "online_total": online_total, "recent": recent}
-    if is_htmx():
+    if is_partial():
         return render_template("dashboard/_presence.html", **ctx)
     return render_template("dashboard/presence.html", **ctx)
 
@@ -50,9 +50,9 @@ def users() -> ResponseReturnValue:
     cursor = request.args.get("cursor") or None
     page = users_admin.list_users(filters, cursor)
     ctx = {"filters": filters, "page": page}
-    if is_htmx() and cursor:
+    if is_partial() and cursor:
         return render_template("dashboard/_user_rows.html", **ctx)
-    if is_htmx() and request.headers.get("HX-Target") == "user-results":
+    if target() == "user-results":
         return render_template("dashboard/_user_results.html", **ctx)
     return render_template("dashboard/users.html", create_form=StaffAccountForm(), **ctx)
 
@@ -78,7 +78,7 @@ def user_create() -> ResponseReturnValue:
             errors = exc.details.get("fields", {})
         else:
             text = f"Created {user.role} account {user.username}."
-            if is_htmx():
+            if is_partial():
                 resp = with_toast("", text)
                 resp.headers["HX-Redirect"] = url_for("dashboard.user_detail", user_id=user.id)
                 return resp
@@ -88,7 +88,7 @@ def user_create() -> ResponseReturnValue:
         message = "Check the fields below."
         errors = {name: "; ".join(errs) for name, errs in form.errors.items()}
     ctx = {"create_form": form, "create_errors": errors, "create_message": message}
-    if is_htmx():
+    if is_partial():
         return render_template("dashboard/_user_create.html", **ctx), 422
     page = users_admin.list_users(users_admin.UserFilters())
     return render_template(
@@ -143,12 +143,12 @@ def _account_action(user_id: str, action: str) -> ResponseReturnValue:
             raise  # not allowed at all: the 403 page or fragment
         error, status = exc.message, exc.status
     if error is None:
-        if not is_htmx():
+        if not is_partial():
             flash(text, "success")
             return redirect(url_for("dashboard.user_detail", user_id=user_id), 303)
         body = _admin_panel(user_id, oob=True)  # the header badges change too
         return with_toast(body, text)
-    if is_htmx():
+    if is_partial():
         return _admin_panel(
             user_id, error=error, error_action=action, reason_form=reason_form, role_form=role_form
         ), status
