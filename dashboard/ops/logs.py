@@ -66,13 +66,16 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, default=str, ensure_ascii=False)
 
 
+class _Handler(logging.StreamHandler):
+    """Ours, so a second `configure` finds and updates it instead of adding another."""
+
+
 def configure(level: str, fmt: str) -> None:
     """Install (or update) the one handler on the root logger; safe to call again."""
     root = logging.getLogger()
-    handler = next((h for h in root.handlers if getattr(h, "_chatdesk", False)), None)
+    handler = next((h for h in root.handlers if isinstance(h, _Handler)), None)
     if handler is None:
-        handler = logging.StreamHandler(sys.stderr)
-        handler._chatdesk = True  # type: ignore[attr-defined]
+        handler = _Handler(sys.stderr)
         handler.addFilter(RequestIdFilter())
         root.addHandler(handler)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())

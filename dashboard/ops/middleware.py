@@ -179,4 +179,6 @@ def init_app(app: Flask) -> None:
     wsgi = RequestLog(wsgi, trust_incoming=n > 0)
     if n:
         wsgi = ProxyFix(wsgi, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)
-    app.wsgi_app = wsgi  # type: ignore[method-assign]
+    # Flask's documented way to add WSGI middleware; set through object.__setattr__ because
+    # typing sees `wsgi_app` as a method.
+    object.__setattr__(app, "wsgi_app", wsgi)
