@@ -147,7 +147,12 @@ class Fleet:
         for u in users:
             pool.spawn(one, u[0], u[1], u[2] if len(u) > 2 else [])
         pool.join()
-        return {"connected": len(latencies), "latencies": latencies, "failures": failures}
+        return {
+            "connected": len(latencies),
+            "latencies": latencies,
+            "failures": failures,
+            "ids": [c.user_id for c in self.clients],
+        }
 
     def send(self, user_id: str, thread_id: str, content: str) -> dict[str, Any]:
         """`message:send` from this user's socket; the send time, on the shared monotonic clock."""

@@ -103,8 +103,10 @@ def rung(
         rss, threads = server.rss_mib(), server.threads()
         http, http_failed = http_p95(server.url, tokens[0])
         # Members of the big thread among the connected clients (users[0] sends: it is one).
-        expected = min(n, MEMBERS) - sum(failures.values()) if n <= MEMBERS else MEMBERS
-        spans = fan_out(clients, users[0], thread_id, expected) if connected else []
+        members = set(users[:MEMBERS])
+        expected = sum(1 for a in answers for uid in a["ids"] if uid in members)
+        sender_on = users[0] in answers[0]["ids"]
+        spans = fan_out(clients, users[0], thread_id, expected) if sender_on else []
         return {
             "n": n,
             "connected": connected,
@@ -119,7 +121,7 @@ def rung(
             "fan_p50": statistics.median(spans) * 1000 if spans else None,
             "fan_p95": pct([s * 1000 for s in spans], 95) if spans else None,
             "fan_n": len(spans),
-            "members": min(n, MEMBERS),
+            "members": expected,
             "load": loadavg(),
         }
     finally:
