@@ -153,6 +153,10 @@ def erase_user_command(user: str, reason: str) -> None:
         result = erasure.erase_user(target.id, actor=None, reason=reason, via="cli")
     except ServiceError as exc:
         raise click.ClickException(exc.message) from None
+    if result.profile:
+        from .realtime import broadcast
+
+        broadcast.end_user_sessions(result.user_id)  # through Redis to every process
     elapsed = time.perf_counter() - started
     if not result.changed:
         click.echo(f"User {result.user_id} was already erased: nothing changed.")

@@ -7,11 +7,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .base import utcnow
 
 
-class WebhookEvent(db.Model):
+class WebhookEvent(Model):
     """One Svix message id that was verified and applied (or deliberately ignored)."""
 
     __tablename__ = "webhook_events"

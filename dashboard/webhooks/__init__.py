@@ -14,6 +14,7 @@ from svix.webhooks import Webhook, WebhookVerificationError
 
 from ..errors import error_response
 from ..extensions import db
+from ..realtime import broadcast
 from ..services.lifecycle import clerk_sync
 
 bp = Blueprint("webhooks", __name__)
@@ -40,8 +41,10 @@ def clerk() -> ResponseReturnValue:
         )
     try:
         event = json.loads(body)
-        outcome = clerk_sync.handle_event(headers["svix-id"], event)
+        handled = clerk_sync.handle_event(headers["svix-id"], event)
     except (ValueError, clerk_sync.BadEvent) as exc:
         db.session.rollback()
         return error_response(400, f"Not a Clerk event: {exc}", details={"reason": "payload"})
-    return jsonify({"ok": True, "outcome": outcome})
+    if handled.end_sessions_of:
+        broadcast.end_user_sessions(handled.end_sessions_of)
+    return jsonify({"ok": True, "outcome": handled.outcome})

@@ -15,6 +15,7 @@ details.actor says who).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,7 +24,6 @@ from sqlalchemy.exc import IntegrityError
 
 from ...extensions import db
 from ...models import User, WebhookEvent, utcnow
-from ...realtime import broadcast
 from .. import audit
 from ..users import EMAIL_RE, _derive_username, _email_taken
 from . import erasure
@@ -32,6 +32,14 @@ log = logging.getLogger(__name__)
 ACTOR = "clerk"
 USER_EVENTS = ("user.created", "user.updated")
 HANDLED = (*USER_EVENTS, "user.deleted", "session.created")
+
+
+@dataclass
+class Handled:
+    """What a delivery did, and whose sessions the caller must end (services do not emit)."""
+
+    outcome: str
+    end_sessions_of: str | None = None
 
 
 class BadEvent(ValueError):
@@ -48,8 +56,8 @@ def ms_to_datetime(value: Any) -> datetime | None:
         return None
 
 
-def handle_event(svix_id: str, event: Any) -> str:
-    """Apply one verified delivery; the outcome ('applied', 'duplicate', 'stale', …)."""
+def handle_event(svix_id: str, event: Any) -> Handled:
+    """Apply one verified delivery: its outcome ('applied', 'duplicate', 'stale', …)."""
     if not isinstance(event, dict) or not isinstance(event.get("data"), dict):
         raise BadEvent("not a Clerk event")
     kind = str(event.get("type") or "")
@@ -57,7 +65,7 @@ def handle_event(svix_id: str, event: Any) -> str:
     if db.session.get(WebhookEvent, svix_id) is not None:
         if kind == "user.deleted":
             _finish_erasure(data)  # a retry after an interrupted erasure completes it
-        return "duplicate"
+        return Handled("duplicate")
     db.session.add(WebhookEvent(svix_id=svix_id, event_type=kind[:64], received_at=utcnow()))
     user_id: str | None
     if kind in USER_EVENTS:
@@ -81,12 +89,12 @@ def handle_event(svix_id: str, event: Any) -> str:
     except IntegrityError:
         # The same delivery raced in on another worker and won: it did the work.
         db.session.rollback()
-        return "duplicate"
-    if kind == "user.deleted" and outcome == "applied" and user_id is not None:
-        broadcast.end_user_sessions(user_id)
-        _finish_erasure(data)
+        return Handled("duplicate")
     log.info("clerk webhook %s %s: %s", svix_id, kind, outcome)
-    return outcome
+    if kind == "user.deleted" and outcome == "applied":
+        _finish_erasure(data)
+        return Handled(outcome, end_sessions_of=user_id)
+    return Handled(outcome)
 
 
 def _primary_email(data: dict[str, Any]) -> str | None:

@@ -19,13 +19,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.engine import CursorResult
 
 from ...extensions import db
 from ...models import Attachment, Mention, Message, Report, User, utcnow
-from ...realtime import broadcast
 from .. import audit
 from ..errors import Forbidden, NotFound, ValidationFailed
 from .files import remove_files
@@ -49,6 +50,11 @@ class ErasureResult:
     def changed(self) -> bool:
         """Whether this run changed anything at all."""
         return bool(self.profile or self.messages or self.attachments or self.reports)
+
+
+def _rowcount(res: Any) -> int:
+    """Rows an UPDATE or DELETE touched (its result is a CursorResult)."""
+    return int(cast(CursorResult[Any], res).rowcount or 0)
 
 
 def neutral_username(user_id: str) -> str:
@@ -90,7 +96,8 @@ def erase_user(
     """Erase a user's personal data (see the module docstring); audited once, idempotent.
 
     `actor` is the admin doing it, or None for the CLI and Clerk (`via` says which: it goes
-    into the audit row as the actor's name).
+    into the audit row as the actor's name). When `result.profile` is set the account was
+    just deactivated: the caller ends its sessions and sockets (services do not emit).
     """
     reason = _clean_reason(reason)
     user = db.session.get(User, user_id)
@@ -108,8 +115,6 @@ def erase_user(
         _neutralise(user, actor=actor, reason=reason, via=via)
     result.reports = _erase_reports(user.id)
     db.session.commit()
-    if result.profile:
-        broadcast.end_user_sessions(user.id)
     after = ""
     while True:
         # Keyset on (user_id, id): each batch starts where the last stopped, never rescans.
@@ -157,7 +162,7 @@ def _erase_reports(user_id: str) -> int:
         .where(Report.reporter_id == user_id, Report.reason != ERASED_REPORT_REASON)
         .values(reason=ERASED_REPORT_REASON)
     )
-    return int(res.rowcount or 0)
+    return _rowcount(res)
 
 
 def _erase_message_batch(
@@ -221,4 +226,4 @@ def _drop_attachments(where: sa.ColumnElement[bool], result: ErasureResult) -> i
     )
     result.files += remove_files(names)
     res = db.session.execute(sa.delete(Attachment).where(where))
-    return int(res.rowcount or 0)
+    return _rowcount(res)

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from ...auth import role_required
 from ...forms import EraseUserForm, ReasonForm, RoleForm
+from ...realtime import broadcast
 from ...services import users_admin
 from ...services.errors import Forbidden, ValidationFailed
 from ...services.lifecycle import erasure, user_export
@@ -48,6 +49,8 @@ def user_erase(user_id: str) -> ResponseReturnValue:
                 raise
             error = exc.message
         else:
+            if result.profile:
+                broadcast.end_user_sessions(user_id)
             text = (
                 f"Erased {username}: {result.messages} messages blanked, "
                 f"{result.files} files removed."
