@@ -192,6 +192,9 @@ def test_user_deleted_deactivates_erases_and_drops_the_open_socket(app, factory,
     late = deliver(client, "user.updated", clerk_user(updated_at=T0 + timedelta(minutes=1)))
     assert late.get_json()["outcome"] == "erased"
     assert stored(app, member.id).email is None
+    signed_in = deliver(client, "session.created", session_data(member.id, T0))
+    assert signed_in.get_json()["outcome"] == "erased"
+    assert stored(app, member.id).last_login_at is None
     chat.disconnect()
 
 

@@ -177,6 +177,8 @@ def _session(data: dict[str, Any]) -> tuple[str, str]:
     user = db.session.get(User, user_id)
     if user is None:
         return "unknown user", user_id
+    if user.erased_at is not None:
+        return "erased", user_id
     at = ms_to_datetime(data.get("created_at")) or utcnow()
     if user.last_login_at is not None and at <= user.last_login_at:
         return "stale", user_id
