@@ -206,6 +206,11 @@ def set_active(actor: User, user_id: str, active: bool, reason: str | None) -> U
         raise Forbidden("Only an admin can deactivate a staff account.")
     if user.is_active == active:
         return user  # nothing to change: no audit row for a no-op
+    if active and user.erased_at is not None:
+        # Its Clerk id would fill the profile in again from the next token.
+        raise ValidationFailed(
+            "An erased account cannot be reactivated.", {"fields": {"reason": "erased"}}
+        )
     user.is_active = active
     user.session_version += 1
     user.updated_at = utcnow()

@@ -256,3 +256,18 @@ def test_admin_erases_from_the_user_page_with_a_typed_confirmation(app, client, 
         data={"csrf_token": csrf, "reason": "x", "confirm": admin.username},
     )
     assert own.status_code == 422 and "your own account" in own.get_data(as_text=True)
+
+
+def test_an_erased_account_cannot_be_reactivated(app, client, login_as, runner, w):
+    runner.invoke(args=["chatdesk", "erase-user", w.zed.id, "--reason", "asked"])
+    login_as("admin")
+    page = client.get(f"/dashboard/users/{w.zed.id}").get_data(as_text=True)
+    assert "An erased account stays deactivated." in page and "Reactivate" not in page
+    assert ">erased</span>" in page  # their messages are badged in the recent list
+    csrf = get_csrf(client, f"/dashboard/users/{w.zed.id}")
+    resp = client.post(
+        f"/dashboard/users/{w.zed.id}/reactivate", data={"csrf_token": csrf, "reason": "oops"}
+    )
+    assert resp.status_code == 422 and "cannot be reactivated" in resp.get_data(as_text=True)
+    with app.app_context():
+        assert not db.session.get(User, w.zed.id).is_active
