@@ -6,10 +6,10 @@ from flask import request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
+from ..serializers import snippet_html
 from ..services import search as search_service
 from ..services.errors import BadRequest, ValidationFailed
 from ..services.messages import message_payloads
-from ..views.search import highlight
 from .views import bp
 
 
@@ -43,7 +43,7 @@ def search_messages() -> ResponseReturnValue:
     # escaped text with <mark> tags around the highlights (the Search page's HTML).
     items = message_payloads([hit.message for hit in result.items])
     for item, hit in zip(items, result.items, strict=True):
-        item["snippet"] = str(highlight(hit.snippet))
+        item["snippet"] = str(snippet_html(hit.snippet))
     body: dict = {"items": items, "nextCursor": result.next_cursor}
     if result.searched:
         body["total"] = result.total

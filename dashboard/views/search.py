@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from markupsafe import Markup, escape
 
 from ..auth import staff_required
 from ..services import search as search_service
@@ -14,20 +13,6 @@ from .htmx import is_partial
 bp = Blueprint("search", __name__)
 
 PAGE_SIZE = 20
-
-
-@bp.app_template_filter("highlight")
-def highlight(snippet: search_service.Snippet) -> Markup:
-    """A snippet as HTML: its text escaped, its highlighted words in <mark> tags.
-
-    The API's `snippet` field is this same string.
-    """
-    html = "".join(
-        f"<mark>{escape(piece)}</mark>" if marked else str(escape(piece))
-        for piece, marked in snippet.segments()
-    )
-    # Safe: every piece of the text went through escape(); the only markup is our <mark>s.
-    return Markup(html)  # noqa: S704
 
 
 @bp.get("")

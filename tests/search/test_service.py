@@ -6,8 +6,8 @@ import pytest
 
 from dashboard.extensions import db
 from dashboard.models import User
+from dashboard.serializers import snippet_html as highlight
 from dashboard.services import search as search_service
-from dashboard.views.search import highlight
 
 
 def run(app, user, q, **kw):  # type: ignore[no-untyped-def]

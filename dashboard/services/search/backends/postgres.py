@@ -145,7 +145,7 @@ class PostgresBackend(PgWalks, Backend):
             )
         # Parallel workers only slow down queries that read a few hundred rows: turned off for
         # this transaction in the same round trip as the estimates.
-        plan = db.session.execute(
+        plan: Any = db.session.execute(
             sa.text(
                 "SET LOCAL max_parallel_workers_per_gather = 0; "
                 f"EXPLAIN (FORMAT JSON) SELECT {', '.join(parts.values())}"
@@ -230,7 +230,7 @@ class PostgresBackend(PgWalks, Backend):
     # -- the page ------------------------------------------------------------------------------
 
     def snippet_expr(self) -> Any:
-        english = sa.literal_column("'english'::regconfig")
+        english: Any = sa.literal_column("'english'::regconfig")
         # ts_headline drops what its parser takes for HTML tags: swap <, > and & for
         # private-use characters first, and back (marked_text) before showing. Short
         # messages are shown whole, long ones as fragments.
@@ -288,7 +288,7 @@ class PostgresBackend(PgWalks, Backend):
                 "JOIN threads ON threads.id = messages.thread_id WHERE messages.id = ANY($1)"
             )
             prepared.add(name)
-        if with_snippet:
+        if snippet is not None:
             values = {"q": snippet["hl_q"], "w": snippet["hl_whole"], "f": snippet["hl_frag"]}
             return conn.exec_driver_sql(
                 f"EXECUTE {name} (%(ids)s, %(q)s, %(w)s, %(f)s)", {"ids": ids, **values}
@@ -325,6 +325,7 @@ def _scope_size(q: Query) -> int:
                     Thread.id.in_(q.thread_ids)
                 )
             )
+            or 0
         )
     return int(
         db.session.scalar(
@@ -332,4 +333,5 @@ def _scope_size(q: Query) -> int:
             .join(Participant, Participant.thread_id == Thread.id)
             .where(Participant.user_id == q.viewer.id)
         )
+        or 0
     )

@@ -75,7 +75,7 @@ class PgWalks:
         per_ms = n / (newest - oldest)
         # Each slice re-reads the word's whole GIN posting list: make the first one generous.
         span = max(60_000.0, 6 * (limit + 1) / max(selectivity, 1e-7) / per_ms)
-        hi_ms = _ms_of(after[0]) + 1 if after else newest + 1
+        hi_ms: float = _ms_of(after[0]) + 1 if after else newest + 1
         upper = f"m.id < {q.bind(after[0])}" if after else None
         pairs: list[Pair] = []
         count = 0
@@ -91,10 +91,10 @@ class PgWalks:
                     f"SELECT m.id FROM messages m WHERE {q.where(extra=bounds)} "
                     "ORDER BY m.id DESC LIMIT :lim"
                 )
-                got = db.session.execute(
+                ids = db.session.execute(
                     sa.text(sql), {**q.params, "lim": limit + 1 - len(pairs)}
                 ).scalars()
-                pairs += [(i, None) for i in got]
+                pairs += [(i, None) for i in ids]
                 count += 1
                 if lo_ms <= oldest:
                     break

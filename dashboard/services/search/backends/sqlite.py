@@ -126,6 +126,7 @@ class SqliteBackend(FtsWalks, Backend):
                 ),
                 {"fq": q.fq, "cap": probe + 1},
             ).scalar()
+            or 0
         )
 
     # -- strategies ----------------------------------------------------------------------------
@@ -207,8 +208,9 @@ class SqliteBackend(FtsWalks, Backend):
 
     def snippet_expr(self) -> Any:
         table = sa.table("messages_fts", sa.column("rowid"))
-        name = sa.literal_column("messages_fts")
-        start, stop = sa.bindparam("hl_start"), sa.bindparam("hl_stop")
+        name: Any = sa.literal_column("messages_fts")
+        start: Any = sa.bindparam("hl_start")
+        stop: Any = sa.bindparam("hl_stop")
         return (
             sa.select(sa.func.snippet(name, 0, start, stop, "…", 24))
             .select_from(table)

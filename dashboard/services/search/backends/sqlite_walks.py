@@ -176,7 +176,7 @@ class FtsWalks:
             f"SELECT count(*) FROM (SELECT 1 FROM messages m "
             f"WHERE {q.where(extra=extra, text=False)} LIMIT :cap)"
         )
-        return int(db.session.execute(sa.text(sql), {**q.params, "cap": cap + 1}).scalar())
+        return int(db.session.execute(sa.text(sql), {**q.params, "cap": cap + 1}).scalar() or 0)
 
     def _collect_scratch(self, q: Query, extra: list[str], limit: int) -> Collected:
         """Copy the few rows passing the filters into the scratch FTS5 table (same tokenizer)
