@@ -9,7 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from .models import ROLES
+from .models import ROLES, User
 from .services import seed as seed_service
 from .services import users as users_service
 from .services.errors import ServiceError
@@ -120,7 +120,7 @@ def reindex_command(quiet: bool) -> None:
     click.echo(f"{what}: {total} messages in {time.perf_counter() - started:.1f} s.")
 
 
-def _user_or_fail(key: str):  # type: ignore[no-untyped-def]
+def _user_or_fail(key: str) -> User:
     from .services.lifecycle import erasure
 
     try:
