@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+import secrets
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import ROLES, User, utcnow
+from ..realtime import broadcast
 from . import audit
 from .errors import Conflict, NotFound, ValidationFailed
 
@@ -27,10 +30,32 @@ def find_by_login(login: str) -> User | None:
     return db.session.scalar(sa.select(User).where(col == login))
 
 
+_dummy_hash: str | None = None
+
+
+def dummy_password_hash() -> str:
+    """A hash of a random password, made like the stored ones (same method, same cost).
+
+    Checked when there is no stored hash to check, so an unknown name takes as long to refuse
+    as a wrong password: login time does not tell which usernames exist.
+    """
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = generate_password_hash(secrets.token_urlsafe(16))
+    return _dummy_hash
+
+
 def authenticate(login: str, password: str) -> User | None:
-    """The active user matching `login` and `password`, or None (one answer for every failure)."""
+    """The active user matching `login` and `password`, or None (one answer for every failure).
+
+    Every attempt checks exactly one password hash, a dummy one for an unknown name or an
+    account without a local password, so all failures cost the same.
+    """
     user = find_by_login(login)
-    if user is None or not user.check_password(password) or not user.is_active:
+    if user is None or not user.password_hash:
+        check_password_hash(dummy_password_hash(), password or "")
+        return None
+    if not user.check_password(password) or not user.is_active:
         return None
     return user
 
@@ -39,6 +64,21 @@ def record_login(user: User) -> None:
     """Stamp the user's last login and commit."""
     user.last_login_at = utcnow()
     db.session.commit()
+
+
+def end_sessions(user: User) -> None:
+    """Log the user out everywhere: every session and remember cookie stops loading at once.
+
+    The session version lives in the database, so every process sees the bump on the user's
+    next request; their open sockets are dropped too.
+    """
+    db.session.execute(
+        sa.update(User)
+        .where(User.id == user.id)
+        .values(session_version=User.session_version + 1, updated_at=utcnow())
+    )
+    db.session.commit()
+    broadcast.end_user_sessions(user.id)
 
 
 def validate_new_user(
