@@ -114,11 +114,11 @@ def _register_security(app: Flask) -> None:
         bearer = authenticate_bearer()
         if bearer:
             return None  # authenticated by a verified token: no ambient cookie, no CSRF
-        if bearer is False and not current_user.is_authenticated:
-            return None  # a refused token and no cookie: anonymous, the route answers 401
-        # A refused token with a session cookie is a cookie request: it needs the CSRF token.
         if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
             return None
+        if request.path.startswith("/api/") and not current_user.is_authenticated:
+            return None  # no credential at all (or a refused token): the route answers 401
+        # Cookie requests, a refused token with a session cookie among them, need the token.
         csrf.protect()
         return None
 
