@@ -31,7 +31,7 @@ def load_user(token: str) -> User | None:
     user = db.session.get(User, user_id)
     if user is None or not user.is_active or str(user.session_version) != version:
         return None
-    user.session_token = token  # type: ignore[attr-defined]
+    user.session_token = token
     return user
 
 

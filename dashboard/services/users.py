@@ -12,7 +12,6 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import ROLES, User, utcnow
-from ..realtime import broadcast
 from . import audit
 from .errors import Conflict, NotFound, ValidationFailed
 
@@ -70,7 +69,7 @@ def end_sessions(user: User) -> None:
     """Log the user out everywhere: every session and remember cookie stops loading at once.
 
     The session version lives in the database, so every process sees the bump on the user's
-    next request; their open sockets are dropped too.
+    next request. The caller drops their open sockets (services do not emit).
     """
     db.session.execute(
         sa.update(User)
@@ -78,7 +77,6 @@ def end_sessions(user: User) -> None:
         .values(session_version=User.session_version + 1, updated_at=utcnow())
     )
     db.session.commit()
-    broadcast.end_user_sessions(user.id)
 
 
 def validate_new_user(
