@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import ROLES, User, utcnow
-from . import audit
+from . import audit, staff_rules
 from .errors import Conflict, NotFound, ValidationFailed
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -108,6 +108,8 @@ def create_user(
     actor: User | None = None,
 ) -> User:
     """Create a local account; raises ValidationFailed or Conflict and writes nothing then."""
+    if actor is not None:  # the command line (no actor) is the operator's own
+        staff_rules.check(actor, "create", role=role)
     username = (username or "").strip()
     email = email.strip() if email else None
     errors = validate_new_user(username, email, password, role)
