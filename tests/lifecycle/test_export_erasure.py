@@ -268,6 +268,8 @@ def test_an_erased_account_cannot_be_reactivated(app, client, login_as, runner, 
     resp = client.post(
         f"/dashboard/users/{w.zed.id}/reactivate", data={"csrf_token": csrf, "reason": "oops"}
     )
-    assert resp.status_code == 422 and "cannot be reactivated" in resp.get_data(as_text=True)
+    assert resp.status_code == 403 and "An erased account stays deactivated." in resp.get_data(
+        as_text=True
+    )
     with app.app_context():
         assert not db.session.get(User, w.zed.id).is_active

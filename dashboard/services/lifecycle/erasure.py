@@ -27,8 +27,8 @@ from sqlalchemy.engine import CursorResult
 
 from ...extensions import db
 from ...models import Attachment, Mention, Message, Report, User, utcnow
-from .. import audit
-from ..errors import Forbidden, NotFound, ValidationFailed
+from .. import audit, staff_rules
+from ..errors import NotFound, ValidationFailed
 from .files import remove_files
 
 ERASED_REPORT_REASON = "(erased)"
@@ -104,10 +104,7 @@ def erase_user(
     if user is None:
         raise NotFound("No such user.")
     if actor is not None:
-        if not actor.has_role("admin"):
-            raise Forbidden("Only admins can erase a user.")
-        if actor.id == user.id:
-            raise Forbidden("You cannot erase your own account.", {"reason": "self"})
+        staff_rules.check(actor, "erase", user)
     result = ErasureResult(user.id)
     batch = current_app.config["LIFECYCLE_BATCH_SIZE"]
     if user.erased_at is None:
