@@ -22,10 +22,10 @@ from flask_socketio import Namespace, join_room, rooms
 
 from .. import faults
 from ..auth.loaders import user_from_token
-from ..extensions import db, limiter
+from ..extensions import db
 from ..models import User
-from ..services import messages, presence, receipts, threads, typing
-from ..services.errors import NotFound, RateLimited, ServiceError, ValidationFailed
+from ..services import messages, presence, rate_limits, receipts, threads, typing
+from ..services.errors import NotFound, ServiceError, ValidationFailed
 from . import broadcast
 
 log = logging.getLogger("chatdesk.sockets")
@@ -192,7 +192,7 @@ class ChatNamespace(Namespace):
     @acked
     def on_message_send(self, me: SocketUser, data: dict[str, Any]) -> dict[str, Any]:
         """Persist, ack after the commit, then (inside the service) broadcast `message:new`."""
-        _check_send_rate(me.id)
+        rate_limits.hit("send", me.id)  # one bucket with the API's sends
         thread_id = data.get("threadId")
         if not isinstance(thread_id, str) or not thread_id:
             raise ValidationFailed("threadId is required.", {"fields": {"threadId": "required"}})
@@ -235,7 +235,9 @@ class ChatNamespace(Namespace):
     @acked
     def on_typing_start(self, me: SocketUser, data: dict[str, Any]) -> dict[str, Any]:
         """Show the user as typing in a thread of theirs (until stop, or 6 s)."""
-        typing.start(me.id, self._my_thread(data))
+        thread_id = self._my_thread(data)
+        rate_limits.hit("typing", me.id)
+        typing.start(me.id, thread_id)
         return {"ok": True}
 
     @acked
@@ -268,21 +270,3 @@ class ChatNamespace(Namespace):
         if broadcast.thread_room(thread_id) not in rooms():
             raise NotFound("There is no such thread.")
         return thread_id
-
-
-def _check_send_rate(user_id: str) -> None:
-    """The same per-user send limit as the API (Flask-Limiter's storage: Redis or memory)."""
-    if not current_app.config.get("RATELIMIT_ENABLED", True):
-        return
-    from limits import parse
-
-    rate = parse(current_app.config.get("SEND_RATE_LIMIT", "120/minute"))
-    try:
-        allowed = limiter.limiter.hit(rate, "socket-send", user_id)
-    except Exception as exc:  # Redis is away: this process's own memory counts meanwhile
-        if faults.outage_of(exc) != "redis":
-            raise
-        faults.report("redis", exc, "the send rate limit")
-        allowed = faults.memory_limiter().hit(rate, "socket-send", user_id)
-    if not allowed:
-        raise RateLimited("Too many messages. Wait a moment and try again.")
