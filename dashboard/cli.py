@@ -192,8 +192,14 @@ def erase_user_command(user: str, reason: str) -> None:
 @click.option("--dry-run", is_flag=True, help="Only count what would be deleted.")
 def retention_command(dry_run: bool) -> None:
     """Delete threads archived longer than RETENTION_ARCHIVED_DAYS, with their files."""
-    from .services.lifecycle import retention
+    from .services.lifecycle import clerk_sync, retention
 
+    if not dry_run:
+        forgotten = clerk_sync.forget_deliveries()
+        if forgotten:
+            click.echo(
+                f"Forgot {forgotten} webhook deliveries older than {clerk_sync.SEEN_DAYS} days."
+            )
     days = current_app.config["RETENTION_ARCHIVED_DAYS"]
     if not days:
         click.echo("RETENTION_ARCHIVED_DAYS is not set: archived threads are kept.")

@@ -212,3 +212,19 @@ def test_the_endpoint_is_exempt_from_csrf_only(app, client):
     # No CSRF token was sent with any delivery above; a form route still demands one.
     resp = client.post("/login", data={"username": "x", "password": "y"})
     assert resp.status_code == 400
+
+
+def test_retention_forgets_delivery_ids_older_than_any_retry(app, client, runner):
+    deliver(client, "user.created", clerk_user(), msg_id="msg_old")
+    deliver(client, "user.updated", clerk_user(), msg_id="msg_new")
+    with app.app_context():
+        db.session.execute(
+            sa.update(WebhookEvent)
+            .where(WebhookEvent.svix_id == "msg_old")
+            .values(received_at=datetime(2020, 1, 1))
+        )
+        db.session.commit()
+    result = runner.invoke(args=["chatdesk", "retention"])
+    assert "Forgot 1 webhook deliveries" in result.output
+    with app.app_context():
+        assert list(db.session.scalars(sa.select(WebhookEvent.svix_id))) == ["msg_new"]

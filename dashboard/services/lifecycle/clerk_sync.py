@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
@@ -31,6 +32,8 @@ from . import erasure
 log = logging.getLogger(__name__)
 ACTOR = "clerk"
 USER_EVENTS = ("user.created", "user.updated")
+# Svix retries a delivery for about a day and a half; its id is kept well beyond that.
+SEEN_DAYS = 30
 HANDLED = (*USER_EVENTS, "user.deleted", "session.created")
 
 
@@ -184,3 +187,11 @@ def _session(data: dict[str, Any]) -> tuple[str, str]:
         return "stale", user_id
     user.last_login_at = at
     return "applied", user_id
+
+
+def forget_deliveries(now: datetime | None = None) -> int:
+    """Drop the svix-ids of deliveries older than SEEN_DAYS (no retry can carry them now)."""
+    cutoff = (now or utcnow()) - timedelta(days=SEEN_DAYS)
+    res = db.session.execute(sa.delete(WebhookEvent).where(WebhookEvent.received_at < cutoff))
+    db.session.commit()
+    return erasure.rowcount(res)

@@ -52,7 +52,7 @@ class ErasureResult:
         return bool(self.profile or self.messages or self.attachments or self.reports)
 
 
-def _rowcount(res: Any) -> int:
+def rowcount(res: Any) -> int:
     """Rows an UPDATE or DELETE touched (its result is a CursorResult)."""
     return int(cast(CursorResult[Any], res).rowcount or 0)
 
@@ -159,7 +159,7 @@ def _erase_reports(user_id: str) -> int:
         .where(Report.reporter_id == user_id, Report.reason != ERASED_REPORT_REASON)
         .values(reason=ERASED_REPORT_REASON)
     )
-    return _rowcount(res)
+    return rowcount(res)
 
 
 def _erase_message_batch(
@@ -223,4 +223,4 @@ def _drop_attachments(where: sa.ColumnElement[bool], result: ErasureResult) -> i
     )
     result.files += remove_files(names)
     res = db.session.execute(sa.delete(Attachment).where(where))
-    return _rowcount(res)
+    return rowcount(res)
