@@ -1,4 +1,10 @@
-"""Chatdesk: an operator dashboard, a JSON API and Socket.IO chat on one Flask app."""
+"""Chatdesk: an operator dashboard, a JSON API and Socket.IO chat on one Flask app.
+
+`create_app()` is the factory: settings, extensions, blueprints, sockets, CLI, error pages and
+security headers, in that order. The subpackages are layers, lowest first: `models`, then
+`services`, then `auth`, `views`, `api` and `realtime` (docs/architecture.md). This module
+wires every layer, so it imports them all; no module of the package imports from it.
+"""
 
 from __future__ import annotations
 
