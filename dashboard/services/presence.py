@@ -6,8 +6,8 @@ process that crashed go offline within the TTL (a surviving process's sweep noti
 `lastSeen` is persisted on `User.last_seen_at` when a user's last connection closes.
 
 While Redis is unreachable, presence degrades instead of failing connections: connects and
-disconnects are kept in this process's memory only (no presence events), reads answer
-`unavailable`, and the first heartbeat after Redis returns re-registers this process's
+disconnects are kept in this process's memory only (no presence events), a user's sockets are
+this process's ones, reads answer `unavailable`, and the first heartbeat after Redis returns re-registers this process's
 connections (a socket that closed meanwhile expires within the TTL).
 
 Keys: `chatdesk:presence:u:<user id>` (members `<process>:<sid>`), `chatdesk:presence:online`
@@ -266,7 +266,14 @@ def sockets_of(user_id: str) -> set[tuple[str, str]]:
     """Every (namespace, sid) of a user: this process's, or (with Redis) every process's."""
     store = _redis()
     if store:
-        return store.sockets_of(user_id)
+        try:
+            return store.sockets_of(user_id)
+        except Exception as exc:  # Redis is away: this process's sockets are what we know
+            if faults.outage_of(exc) != "redis":
+                raise
+            faults.report("redis", exc, "presence sockets")
+            with store.lock:
+                return set(store.local_sockets.get(user_id, ()))
     with _lock:
         return set(_sockets.get(user_id, ()))
 
