@@ -7,8 +7,9 @@ process that crashed go offline within the TTL (a surviving process's sweep noti
 
 While Redis is unreachable, presence degrades instead of failing connections: connects and
 disconnects are kept in this process's memory only (no presence events), a user's sockets are
-this process's ones, reads answer `unavailable`, and the first heartbeat after Redis returns re-registers this process's
-connections (a socket that closed meanwhile expires within the TTL).
+this process's ones, reads answer `unavailable`, and the first heartbeat after Redis returns
+re-registers this process's connections (a socket that closed meanwhile expires within the
+TTL).
 
 Keys: `chatdesk:presence:u:<user id>` (members `<process>:<sid>`), `chatdesk:presence:online`
 (members user ids), `chatdesk:sockets:<user id>` (members `<namespace>|<sid>`, for ending a
