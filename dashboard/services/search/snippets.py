@@ -12,13 +12,16 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 SNIPPET_CHARS = 240  # a message longer than this is shown as fragments (or cut, unhighlighted)
 
 
-@dataclass(frozen=True)
-class Snippet:
-    """The text to show and the [start, end) character offsets of its highlighted words."""
+class Snippet(NamedTuple):
+    """The text to show and the [start, end) character offsets of its highlighted words.
+
+    A tuple, not a dataclass: one is made per hit, and a tuple is the cheapest to build.
+    """
 
     text: str
     marks: tuple[tuple[int, int], ...] = ()
