@@ -8,6 +8,7 @@ client→server event answers through its ack: `{"ok": true, ...}` or `{"ok": fa
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -19,12 +20,15 @@ from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import Namespace, join_room, rooms
 
+from .. import faults
 from ..auth.loaders import user_from_token
-from ..extensions import db, limiter
+from ..extensions import db
 from ..models import User
-from ..services import messages, presence, receipts, threads, typing
-from ..services.errors import NotFound, RateLimited, ServiceError, ValidationFailed
+from ..services import messages, presence, rate_limits, receipts, threads, typing
+from ..services.errors import NotFound, ServiceError, ValidationFailed
 from . import broadcast
+
+log = logging.getLogger("chatdesk.sockets")
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,15 @@ def authenticate(auth: Any) -> User | None:
     return None
 
 
+def check_socket_cap(user_id: str) -> None:
+    """Refuse a connection past MAX_SOCKETS_PER_USER open sockets (both namespaces, every
+    process): one account cannot hold thousands of a worker's connections."""
+    cap = current_app.config["MAX_SOCKETS_PER_USER"]
+    if len(presence.sockets_of(user_id)) >= cap:
+        current_app.logger.info("refused a socket of user %s: %d already open", user_id, cap)
+        raise ConnectionRefusedError("too_many_connections")
+
+
 def error_ack(exc: ServiceError) -> dict[str, Any]:
     """The ack of a refused event."""
     return {"ok": False, "error": exc.to_dict()}
@@ -77,10 +90,14 @@ def acked(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any
         try:
             return handler(self, user, data)
         except ServiceError as exc:
-            db.session.rollback()
+            faults.safe_rollback()
             return error_ack(exc)
-        except Exception:
-            db.session.rollback()
+        except Exception as exc:
+            faults.safe_rollback()
+            service = faults.outage_of(exc)
+            if service is not None:  # never acked as sent: the commit did not happen
+                faults.report(service, exc, f"socket event {handler.__name__}")
+                return faults.unavailable_ack(service)
             current_app.logger.exception("socket event %s failed", handler.__name__)
             return {
                 "ok": False,
@@ -104,8 +121,10 @@ class ChatNamespace(Namespace):
         self._sweeper_running = False
 
     def trigger_event(self, event: str, *args: Any) -> Any:
-        """Route `message:send` to `on_message_send` and so on."""
-        return super().trigger_event(event.replace(":", "_"), *args)
+        """Route `message:send` to `on_message_send`; an outage refuses a connect (503)."""
+        return faults.guard_socket(
+            event, lambda: super(ChatNamespace, self).trigger_event(event.replace(":", "_"), *args)
+        )
 
     # --- connection ---------------------------------------------------------------------
 
@@ -114,6 +133,7 @@ class ChatNamespace(Namespace):
         user = authenticate(auth)
         if user is None or not user.is_active:
             raise ConnectionRefusedError("unauthorized")
+        check_socket_cap(user.id)
         me = SocketUser.of(user)
         sid = request.sid
         self.users[sid] = me
@@ -121,6 +141,7 @@ class ChatNamespace(Namespace):
         for tid in threads.thread_ids_for(me.id):
             join_room(broadcast.thread_room(tid))
         presence.track_socket(me.id, broadcast.CHAT, sid)
+        log.info("socket connected: /chat user %s sid %s", me.id, sid)
         if presence.connect(me.id, sid):
             broadcast.presence(presence.payload(me.id, True), threads.co_participant_ids(me.id))
         db.session.rollback()
@@ -132,6 +153,7 @@ class ChatNamespace(Namespace):
         me = self.users.pop(sid, None)
         if me is None:
             return
+        log.info("socket disconnected: /chat user %s sid %s (%s)", me.id, sid, reason)
         presence.untrack_socket(me.id, broadcast.CHAT, sid)
         if presence.disconnect(me.id, sid):
             typing.stop_all(me.id)
@@ -180,7 +202,7 @@ class ChatNamespace(Namespace):
     @acked
     def on_message_send(self, me: SocketUser, data: dict[str, Any]) -> dict[str, Any]:
         """Persist, ack after the commit, then (inside the service) broadcast `message:new`."""
-        _check_send_rate(me.id)
+        rate_limits.hit("send", me.id)  # one bucket with the API's sends
         thread_id = data.get("threadId")
         if not isinstance(thread_id, str) or not thread_id:
             raise ValidationFailed("threadId is required.", {"fields": {"threadId": "required"}})
@@ -223,7 +245,9 @@ class ChatNamespace(Namespace):
     @acked
     def on_typing_start(self, me: SocketUser, data: dict[str, Any]) -> dict[str, Any]:
         """Show the user as typing in a thread of theirs (until stop, or 6 s)."""
-        typing.start(me.id, self._my_thread(data))
+        thread_id = self._my_thread(data)
+        rate_limits.hit("typing", me.id)
+        typing.start(me.id, thread_id)
         return {"ok": True}
 
     @acked
@@ -256,14 +280,3 @@ class ChatNamespace(Namespace):
         if broadcast.thread_room(thread_id) not in rooms():
             raise NotFound("There is no such thread.")
         return thread_id
-
-
-def _check_send_rate(user_id: str) -> None:
-    """The same per-user send limit as the API (Flask-Limiter's storage: Redis or memory)."""
-    if not current_app.config.get("RATELIMIT_ENABLED", True):
-        return
-    from limits import parse
-
-    rate = parse(current_app.config.get("SEND_RATE_LIMIT", "120/minute"))
-    if not limiter.limiter.hit(rate, "socket-send", user_id):
-        raise RateLimited("Too many messages. Wait a moment and try again.")
