@@ -153,7 +153,7 @@ def start(argv: list[str], env: dict[str, str], port: int, ready_path: str) -> s
         try:
             if requests.get(f"http://127.0.0.1:{port}{ready_path}", timeout=1).status_code < 500:
                 return proc
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or still booting its worker
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             raise SystemExit(f"server on port {port} did not start")
