@@ -17,6 +17,8 @@ from .auth import loaders
 from .auth.loaders import bearer_token
 from .config import load_config
 from .extensions import csrf, db, htmx, limiter, migrate, socketio
+from .payloads import sockets as socket_json
+from .payloads.http import StrictJSONProvider
 from .views.chat import bp as chat_bp
 from .views.dashboard import bp as dashboard_bp
 from .views.main import bp as main_bp
@@ -40,6 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_DIR / "static"),
     )
     app.config.update(load_config(app.instance_path, overrides=config))
+    app.json = StrictJSONProvider(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
 
     _init_database(app)
@@ -58,6 +61,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
         logger=False,
         engineio_logger=False,
+        json=socket_json,  # strict JSON for every packet (payloads/sockets.py)
     )
 
     realtime.init_app(app)

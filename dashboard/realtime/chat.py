@@ -7,7 +7,6 @@ client→server event answers through its ack: `{"ok": true, ...}` or `{"ok": fa
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -19,9 +18,12 @@ from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import Namespace, join_room, rooms
 
+from .. import payloads
 from ..auth.loaders import user_from_token
 from ..extensions import db, limiter
 from ..models import User
+from ..payloads import requests as events
+from ..payloads.sockets import Rejected
 from ..services import messages, presence, receipts, threads, typing
 from ..services.errors import NotFound, RateLimited, ServiceError, ValidationFailed
 from . import broadcast
@@ -60,38 +62,48 @@ def error_ack(exc: ServiceError) -> dict[str, Any]:
     return {"ok": False, "error": exc.to_dict()}
 
 
-def acked(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-    """Run an event handler and turn any refusal or crash into an `{ok: false}` ack."""
+def parse_event(model: type[payloads.P], data: Any) -> payloads.P:
+    """The event's payload as `model` (strict JSON already checked by the packet decoder)."""
+    if isinstance(data, Rejected):
+        raise ValidationFailed(data.message, {"reason": data.reason})
+    limits = payloads.Limits.from_config(current_app.config)
+    return payloads.parse(model, {} if data is None else data, limits)
 
-    @wraps(handler)
-    def wrapped(self: ChatNamespace, data: Any = None) -> dict[str, Any]:
-        user = self.users.get(request.sid)
-        if user is None:
-            return {"ok": False, "error": {"code": "unauthorized", "message": "Log in first."}}
-        if data is None:
-            data = {}
-        if not isinstance(data, dict):
-            return error_ack(ValidationFailed("The payload must be an object."))
-        if "\\u0000" in json.dumps(data):  # PostgreSQL cannot store NUL: refuse it clearly
-            return error_ack(ValidationFailed("NUL characters are not allowed."))
-        try:
-            return handler(self, user, data)
-        except ServiceError as exc:
-            db.session.rollback()
-            return error_ack(exc)
-        except Exception:
-            db.session.rollback()
-            current_app.logger.exception("socket event %s failed", handler.__name__)
-            return {
-                "ok": False,
-                "error": {
-                    "code": "internal_error",
-                    "message": "Something went wrong on our side.",
-                    "details": {},
-                },
-            }
 
-    return wrapped
+def acked(
+    model: type[payloads.P],
+) -> Callable[[Callable[[Any, SocketUser, Any], dict[str, Any]]], Callable[..., dict[str, Any]]]:
+    """Parse the payload as `model`, run the handler, and turn any refusal or crash into an
+    `{ok: false}` ack; the handler gets the socket's user and the parsed payload."""
+
+    def decorate(
+        handler: Callable[[Any, SocketUser, Any], dict[str, Any]],
+    ) -> Callable[..., dict[str, Any]]:
+        @wraps(handler)
+        def wrapped(self: ChatNamespace, data: Any = None, *extra: Any) -> dict[str, Any]:
+            user = self.users.get(request.sid)
+            if user is None:
+                return {"ok": False, "error": {"code": "unauthorized", "message": "Log in first."}}
+            try:
+                return handler(self, user, parse_event(model, data))
+            except ServiceError as exc:
+                db.session.rollback()
+                return error_ack(exc)
+            except Exception:
+                db.session.rollback()
+                current_app.logger.exception("socket event %s failed", handler.__name__)
+                return {
+                    "ok": False,
+                    "error": {
+                        "code": "internal_error",
+                        "message": "Something went wrong on our side.",
+                        "details": {},
+                    },
+                }
+
+        return wrapped
+
+    return decorate
 
 
 class ChatNamespace(Namespace):
@@ -177,82 +189,67 @@ class ChatNamespace(Namespace):
 
     # --- events -------------------------------------------------------------------------
 
-    @acked
-    def on_message_send(self, me: SocketUser, data: dict[str, Any]) -> dict[str, Any]:
+    @acked(events.ChatSend)
+    def on_message_send(self, me: SocketUser, body: events.ChatSend) -> dict[str, Any]:
         """Persist, ack after the commit, then (inside the service) broadcast `message:new`."""
         _check_send_rate(me.id)
-        thread_id = data.get("threadId")
-        if not isinstance(thread_id, str) or not thread_id:
-            raise ValidationFailed("threadId is required.", {"fields": {"threadId": "required"}})
         payload, created = messages.send_message(
             me,
-            thread_id,
-            client_id=data.get("clientId"),
-            content=data.get("content", ""),
-            parent_id=data.get("parentId"),
-            attachments=data.get("attachments"),
-            metadata=data.get("metadata"),
+            body.thread_id,
+            client_id=body.client_id,
+            content=body.content or "",
+            parent_id=body.parent_id,
+            attachments=body.attachment_dicts(),
+            metadata=body.metadata,
         )
         return {"ok": True, "message": payload, "created": created}
 
-    @acked
-    def on_message_edit(self, me: SocketUser, data: dict[str, Any]) -> dict[str, Any]:
+    @acked(events.ChatEdit)
+    def on_message_edit(self, me: SocketUser, body: events.ChatEdit) -> dict[str, Any]:
         """Edit one's own message."""
-        return {
-            "ok": True,
-            "message": messages.edit_message(me, data.get("messageId"), data.get("content")),
-        }
+        return {"ok": True, "message": messages.edit_message(me, body.message_id, body.content)}
 
-    @acked
-    def on_message_delete(self, me: SocketUser, data: dict[str, Any]) -> dict[str, Any]:
+    @acked(events.ChatDelete)
+    def on_message_delete(self, me: SocketUser, body: events.ChatDelete) -> dict[str, Any]:
         """Delete one's own message."""
-        return {"ok": True, "message": messages.delete_message(me, data.get("messageId"))}
+        return {"ok": True, "message": messages.delete_message(me, body.message_id)}
 
-    @acked
-    def on_messages_delivered(self, me: SocketUser, data: dict[str, Any]) -> dict[str, Any]:
+    @acked(events.ChatReceipt)
+    def on_messages_delivered(self, me: SocketUser, body: events.ChatReceipt) -> dict[str, Any]:
         """Move the delivered watermark."""
-        receipts.mark_delivered(me.id, data.get("threadId"), data.get("messageId"))
+        receipts.mark_delivered(me.id, body.thread_id, body.message_id)
         return {"ok": True}
 
-    @acked
-    def on_messages_read(self, me: SocketUser, data: dict[str, Any]) -> dict[str, Any]:
+    @acked(events.ChatReceipt)
+    def on_messages_read(self, me: SocketUser, body: events.ChatReceipt) -> dict[str, Any]:
         """Move the read watermark."""
-        receipts.mark_read(me.id, data.get("threadId"), data.get("messageId"))
+        receipts.mark_read(me.id, body.thread_id, body.message_id)
         return {"ok": True}
 
-    @acked
-    def on_typing_start(self, me: SocketUser, data: dict[str, Any]) -> dict[str, Any]:
+    @acked(events.ChatTyping)
+    def on_typing_start(self, me: SocketUser, body: events.ChatTyping) -> dict[str, Any]:
         """Show the user as typing in a thread of theirs (until stop, or 6 s)."""
-        typing.start(me.id, self._my_thread(data))
+        typing.start(me.id, self._my_thread(body.thread_id))
         return {"ok": True}
 
-    @acked
-    def on_typing_stop(self, me: SocketUser, data: dict[str, Any]) -> dict[str, Any]:
+    @acked(events.ChatTyping)
+    def on_typing_stop(self, me: SocketUser, body: events.ChatTyping) -> dict[str, Any]:
         """Stop the typing indicator."""
-        typing.stop(me.id, self._my_thread(data))
+        typing.stop(me.id, self._my_thread(body.thread_id))
         return {"ok": True}
 
-    @acked
-    def on_sync(self, me: SocketUser, data: dict[str, Any]) -> dict[str, Any]:
+    @acked(events.ChatSync)
+    def on_sync(self, me: SocketUser, body: events.ChatSync) -> dict[str, Any]:
         """Backfill after a reconnect: messages created or changed after `since`."""
-        limit = data.get("limit", messages.SYNC_BATCH)
-        if not isinstance(limit, int) or not 1 <= limit <= 500:
-            raise ValidationFailed("limit is 1 to 500.", {"fields": {"limit": "1 to 500"}})
-        return {"ok": True, **messages.sync(me.id, data.get("since"), limit=limit)}
+        return {"ok": True, **messages.sync(me.id, body.since, limit=body.limit)}
 
-    @acked
-    def on_presence_query(self, me: SocketUser, data: dict[str, Any]) -> dict[str, Any]:
+    @acked(events.ChatPresenceQuery)
+    def on_presence_query(self, me: SocketUser, body: events.ChatPresenceQuery) -> dict[str, Any]:
         """PresenceInfo for the given user ids."""
-        ids = data.get("userIds")
-        if not isinstance(ids, list):
-            raise ValidationFailed("userIds must be a list.", {"fields": {"userIds": "a list"}})
-        return {"ok": True, "presence": presence.info(ids)}
+        return {"ok": True, "presence": presence.info(body.user_ids)}
 
-    def _my_thread(self, data: dict[str, Any]) -> str:
-        """The payload's threadId, if this socket is in that thread's room (no DB query)."""
-        thread_id = data.get("threadId")
-        if not isinstance(thread_id, str) or not thread_id:
-            raise ValidationFailed("threadId is required.", {"fields": {"threadId": "required"}})
+    def _my_thread(self, thread_id: str) -> str:
+        """The thread id, if this socket is in that thread's room (no DB query)."""
         if broadcast.thread_room(thread_id) not in rooms():
             raise NotFound("There is no such thread.")
         return thread_id
