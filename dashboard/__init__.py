@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, request
+from flask import Flask, Response, request
 from flask.typing import ResponseReturnValue
 
 from . import cli, errors, realtime
@@ -19,6 +19,7 @@ from .config import load_config
 from .extensions import csrf, db, htmx, limiter, migrate, socketio
 from .payloads import sockets as socket_json
 from .payloads.http import StrictJSONProvider
+from .views import filters
 from .views.chat import bp as chat_bp
 from .views.dashboard import bp as dashboard_bp
 from .views.main import bp as main_bp
@@ -66,6 +67,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     realtime.init_app(app)
     _register_blueprints(app)
+    filters.init_app(app)
     _register_security(app)
     errors.init_app(app)
     cli.init_app(app)
@@ -87,7 +89,7 @@ def _init_database(app: Flask) -> None:
             sa.event.listen(db.engine, "connect", _sqlite_pragmas)
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
@@ -119,7 +121,7 @@ def _register_security(app: Flask) -> None:
         return None
 
     @app.after_request
-    def security_headers(resp):  # type: ignore[no-untyped-def]
+    def security_headers(resp: Response) -> Response:
         resp.headers.setdefault("Content-Security-Policy", CSP)
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "same-origin")

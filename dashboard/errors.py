@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .services.errors import ServiceError
+from .views.htmx import is_partial
 
 CODES = {
     400: "bad_request",
@@ -29,15 +32,15 @@ def wants_json() -> bool:
 
 
 def error_response(
-    status: int, message: str, code: str | None = None, details=None
-) -> ResponseReturnValue:  # type: ignore[no-untyped-def]
+    status: int, message: str, code: str | None = None, details: dict[str, Any] | None = None
+) -> ResponseReturnValue:
     """One error, as SPEC §5 JSON for the API, a fragment for htmx, or a full page."""
     code = code or CODES.get(status, "internal_error" if status >= 500 else "bad_request")
     if wants_json():
         return jsonify(
             {"error": {"code": code, "message": message, "details": details or {}}}
         ), status
-    template = "errors/_error.html" if request.headers.get("HX-Request") else "errors/error.html"
+    template = "errors/_error.html" if is_partial() else "errors/error.html"
     resp = render_template(template, status=status, message=message), status
     return resp
 

@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 from ..extensions import db, login_manager
 from ..models import User
 from ..services.users import upsert_from_claims
+from ..views.htmx import is_partial
 from .clerk import TokenError, verify_token
 
 
@@ -58,7 +59,7 @@ def unauthorized() -> ResponseReturnValue:
     if request.path.startswith("/api/"):
         body = {"error": {"code": "unauthorized", "message": "Log in first.", "details": {}}}
         return jsonify(body), 401
-    if request.headers.get("HX-Request"):
+    if is_partial():
         # htmx would swap the login page into a fragment: send the whole window there.
         resp = current_app.response_class(status=401)
         resp.headers["HX-Redirect"] = url_for("auth.login", next=request.full_path.rstrip("?"))

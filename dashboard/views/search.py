@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from ..auth import staff_required
 from ..services import search as search_service
+from .htmx import is_partial
 
 bp = Blueprint("search", __name__)
 
@@ -40,7 +41,7 @@ def _render(
     q: str, order: str, result: search_service.SearchResult, cursor: str | None
 ) -> ResponseReturnValue:
     context = {"q": q, "order": order, "result": result}
-    if request.headers.get("HX-Request"):
+    if is_partial():
         template = "dashboard/_search_hits.html" if cursor else "dashboard/_search_results.html"
         return render_template(template, **context)
     return render_template("dashboard/search.html", **context)

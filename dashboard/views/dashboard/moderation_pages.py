@@ -10,8 +10,8 @@ from ...auth import role_required, staff_required
 from ...forms import ResolveReportForm
 from ...services import audit_log, reports
 from ...services.errors import BadRequest, ValidationFailed
+from ..htmx import is_partial, target, with_toast
 from .blueprint import bp
-from .overview import is_htmx, with_toast
 
 
 @bp.get("/reports", endpoint="reports")
@@ -20,9 +20,9 @@ def reports_queue() -> ResponseReturnValue:
     """Open reports, oldest first (htmx refreshes the queue when a report comes in)."""
     cursor = request.args.get("cursor") or None
     page = reports.open_reports(cursor)
-    if is_htmx() and cursor:
+    if is_partial() and cursor:
         return render_template("dashboard/_report_rows.html", page=page)
-    if is_htmx():
+    if is_partial():
         return render_template("dashboard/_reports.html", page=page)
     return render_template("dashboard/reports.html", page=page)
 
@@ -35,7 +35,7 @@ def report_resolve(report_id: str) -> ResponseReturnValue:
     try:
         report = reports.resolve(current_user, report_id, form.action.data or "", form.note.data)
     except ValidationFailed as exc:
-        if not is_htmx():
+        if not is_partial():
             flash(exc.message, "error")
             return redirect(url_for("dashboard.reports"), 303)
         page = reports.open_reports()
@@ -49,7 +49,7 @@ def report_resolve(report_id: str) -> ResponseReturnValue:
             error=exc.message,
         ), 422
     text = "Report dismissed." if report.state == "dismissed" else "Message hidden; report closed."
-    if not is_htmx():
+    if not is_partial():
         flash(text, "success")
         return redirect(url_for("dashboard.reports"), 303)
     return with_toast("", text)
@@ -75,8 +75,8 @@ def audit() -> ResponseReturnValue:
     except BadRequest as exc:
         page, error, status = audit_log.Page(), exc.message, 400
     ctx = {"filters": filters, "page": page, "actions": audit_log.ACTIONS, "error": error}
-    if is_htmx() and cursor:
+    if is_partial() and cursor:
         return render_template("dashboard/_audit_rows.html", **ctx), status
-    if is_htmx() and request.headers.get("HX-Target") == "audit-results":
+    if target() == "audit-results":
         return render_template("dashboard/_audit_results.html", **ctx), status
     return render_template("dashboard/audit.html", **ctx), status

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
@@ -11,8 +13,8 @@ from ...forms import ReasonForm, RoleForm, StaffAccountForm
 from ...services import users as users_service
 from ...services import users_admin
 from ...services.errors import Conflict, Forbidden, ValidationFailed
+from ..htmx import is_partial, target, with_toast
 from .blueprint import bp
-from .overview import is_htmx, with_toast
 
 
 @bp.get("/presence")
@@ -21,11 +23,11 @@ def presence() -> ResponseReturnValue:
     """Everyone online now and who was seen recently (htmx refreshes it on presence events)."""
     cursor = request.args.get("cursor") or None
     recent = users_admin.recently_seen(cursor)
-    if is_htmx() and cursor:
+    if is_partial() and cursor:
         return render_template("dashboard/_presence_recent_rows.html", recent=recent)
     online, online_total = users_admin.online_users()
     ctx = {"online": online, "online_total": online_total, "recent": recent}
-    if is_htmx():
+    if is_partial():
         return render_template("dashboard/_presence.html", **ctx)
     return render_template("dashboard/presence.html", **ctx)
 
@@ -48,9 +50,9 @@ def users() -> ResponseReturnValue:
     cursor = request.args.get("cursor") or None
     page = users_admin.list_users(filters, cursor)
     ctx = {"filters": filters, "page": page}
-    if is_htmx() and cursor:
+    if is_partial() and cursor:
         return render_template("dashboard/_user_rows.html", **ctx)
-    if is_htmx() and request.headers.get("HX-Target") == "user-results":
+    if target() == "user-results":
         return render_template("dashboard/_user_results.html", **ctx)
     return render_template("dashboard/users.html", create_form=StaffAccountForm(), **ctx)
 
@@ -65,7 +67,7 @@ def user_create() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             user = users_service.create_user(
-                form.username.data,
+                form.username.data or "",
                 email=form.email.data,
                 password=form.password.data,
                 role=form.role.data,
@@ -76,7 +78,7 @@ def user_create() -> ResponseReturnValue:
             errors = exc.details.get("fields", {})
         else:
             text = f"Created {user.role} account {user.username}."
-            if is_htmx():
+            if is_partial():
                 resp = with_toast("", text)
                 resp.headers["HX-Redirect"] = url_for("dashboard.user_detail", user_id=user.id)
                 return resp
@@ -86,7 +88,7 @@ def user_create() -> ResponseReturnValue:
         message = "Check the fields below."
         errors = {name: "; ".join(errs) for name, errs in form.errors.items()}
     ctx = {"create_form": form, "create_errors": errors, "create_message": message}
-    if is_htmx():
+    if is_partial():
         return render_template("dashboard/_user_create.html", **ctx), 422
     page = users_admin.list_users(users_admin.UserFilters())
     return render_template(
@@ -94,7 +96,7 @@ def user_create() -> ResponseReturnValue:
     ), 422
 
 
-def _admin_panel(user_id: str, **ctx) -> ResponseReturnValue:  # type: ignore[no-untyped-def]
+def _admin_panel(user_id: str, **ctx: Any) -> ResponseReturnValue:
     detail = users_admin.user_detail(user_id, threads=0, messages=0)
     role_form = ctx.pop("role_form", None) or RoleForm(formdata=None, role=detail.user.role)
     return render_template(
@@ -141,12 +143,12 @@ def _account_action(user_id: str, action: str) -> ResponseReturnValue:
             raise  # not allowed at all: the 403 page or fragment
         error, status = exc.message, exc.status
     if error is None:
-        if not is_htmx():
+        if not is_partial():
             flash(text, "success")
             return redirect(url_for("dashboard.user_detail", user_id=user_id), 303)
         body = _admin_panel(user_id, oob=True)  # the header badges change too
         return with_toast(body, text)
-    if is_htmx():
+    if is_partial():
         return _admin_panel(
             user_id, error=error, error_action=action, reason_form=reason_form, role_form=role_form
         ), status

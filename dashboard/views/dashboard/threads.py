@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (
     Response,
@@ -26,6 +23,7 @@ from ...models import Message
 from ...services import export, moderation, presence, threads_admin
 from ...services.errors import ValidationFailed
 from ...services.threads_admin import MessagePage, ThreadFilters
+from ..htmx import is_partial, with_toast
 from .blueprint import bp
 
 PAGE_SIZE = 50
@@ -100,18 +98,6 @@ def _query_args(raw: Mapping[str, str]) -> dict[str, str]:
     }
 
 
-def _is_partial() -> bool:
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
-def _with_toast(resp: Response, message: str, status: int | None = None, **events: Any) -> Response:
-    # HX-* headers are set by hand: htmx-flask's make_response refuses some values.
-    resp.headers["HX-Trigger"] = json.dumps({"toast": message, **events})
-    if status is not None:
-        resp.status_code = status
-    return resp
-
-
 def _can_moderate() -> bool:
     return current_user.has_role("moderator")
 
@@ -147,7 +133,7 @@ def threads() -> ResponseReturnValue:
     """Threads, filtered through the query string, newest first, keyset-paginated."""
     ctx = _list_context(request.args, cursor=request.args.get("cursor") or None)
     status = 422 if ctx["errors"] else 200
-    if _is_partial():
+    if is_partial():
         return render_template("dashboard/_thread_rows.html", **ctx), status
     return render_template("dashboard/threads.html", **ctx), status
 
@@ -180,58 +166,20 @@ def threads_bulk() -> ResponseReturnValue:
             message = f"{verb} {n} thread{'' if n == 1 else 's'}"
             if n < len(ids):
                 message += f" ({len(ids) - n} already {action}d)"
-            if not _is_partial():
+            if not is_partial():
                 flash(message, "info")
                 return redirect(url_for("dashboard.threads", **_query_args(raw)), code=303)
             ctx = _list_context(form)
             html = render_template("dashboard/_thread_rows.html", **ctx)
-            return _with_toast(Response(html), message, **{"threads:bulk-done": n})
+            return with_toast(html, message, **{"threads:bulk-done": n})
     status = 422 if errors else 200
-    if _is_partial():
+    if is_partial():
         return render_template("dashboard/_thread_bulk.html", bulk=bulk), status
     ctx = _list_context(form)
     return render_template("dashboard/threads.html", bulk=bulk, **ctx), status
 
 
 # -- one thread -------------------------------------------------------------------------------
-
-_URL_OK = ("http", "https")
-
-
-def safe_url(url: str | None) -> str | None:
-    """An attachment URL safe to put in href/src: http(s) or a path on this site."""
-    if not url:
-        return None
-    parts = urlsplit(url.strip())
-    if parts.scheme in _URL_OK and parts.netloc:
-        return url.strip()
-    if not parts.scheme and not parts.netloc and url.startswith("/") and not url.startswith("//"):
-        return url
-    return None
-
-
-def _segments(msg: Message, page: MessagePage) -> list[tuple[str, bool]]:
-    """The content split into (text, is_mention) parts; `@name` of mentioned users only.
-
-    Usernames may hold any characters, so each mentioned name is matched literally.
-    """
-    names = sorted(
-        {page.users[uid].username for uid in page.mentions.get(msg.id, []) if uid in page.users},
-        key=len,
-        reverse=True,
-    )
-    text = msg.content or ""
-    if not names:
-        return [(text, False)]
-    pattern = re.compile("@(?:" + "|".join(re.escape(n) for n in names) + r")(?!\w)", re.IGNORECASE)
-    out: list[tuple[str, bool]] = []
-    pos = 0
-    for m in pattern.finditer(text):
-        out.append((text[pos : m.start()], False))
-        out.append((m.group(0), True))
-        pos = m.end()
-    out.append((text[pos:], False))
-    return [s for s in out if s[0]]
 
 
 def _message_context(page: MessagePage) -> dict[str, Any]:
@@ -247,8 +195,6 @@ def _message_context(page: MessagePage) -> dict[str, Any]:
         "mpage": page,
         "roots": roots,
         "children": children,
-        "segments": {m.id: _segments(m, page) for m in page.messages},
-        "safe_url": safe_url,
         "can_moderate": _can_moderate(),
         # Built once per page: links to messages append ?around=<id> to it.
         "thread_url": url_for("dashboard.thread_detail", thread_id=page.messages[0].thread_id)
@@ -273,7 +219,7 @@ def thread_detail(thread_id: str) -> ResponseReturnValue:
     """One thread: participants with presence, messages oldest first with replies nested."""
     args = request.args
     part = args.get("part")
-    if part in ("header", "participants") and _is_partial():
+    if part in ("header", "participants") and is_partial():
         ctx = _thread_context(thread_id)
         return render_template(f"dashboard/_thread_{part}.html", **ctx)
     before, after, around = args.get("before"), args.get("after"), args.get("around")
@@ -282,7 +228,7 @@ def thread_detail(thread_id: str) -> ResponseReturnValue:
         thread_id, before=before, after=after, around=around, limit=MESSAGE_PAGE_SIZE
     )
     ctx.update(_message_context(page))
-    if _is_partial() and (before or after):
+    if is_partial() and (before or after):
         ctx["show_earlier"] = bool(before) and page.has_earlier
         ctx["show_later"] = bool(after) and page.has_later
         return render_template("dashboard/_thread_messages.html", **ctx)
@@ -297,18 +243,18 @@ def _set_archived(thread_id: str, archived: bool) -> ResponseReturnValue:
     except ValidationFailed as exc:
         ctx = _thread_context(thread_id)
         ctx.update(archive_error=exc.message, archive_reason=reason or "")
-        if _is_partial():
+        if is_partial():
             return render_template("dashboard/_thread_header.html", **ctx), 422
         ctx.update(_message_context(threads_admin.thread_messages(thread_id)))
         ctx["show_earlier"], ctx["show_later"] = ctx["mpage"].has_earlier, False
         return render_template("dashboard/thread.html", **ctx), 422
     verb = "archived" if archived else "unarchived"
     message = f"Thread {verb}" if changed else f"The thread was already {verb}"
-    if not _is_partial():
+    if not is_partial():
         flash(message, "info")
         return redirect(url_for("dashboard.thread_detail", thread_id=thread_id), code=303)
     html = render_template("dashboard/_thread_header.html", **_thread_context(thread_id))
-    return _with_toast(Response(html), message)
+    return with_toast(html, message)
 
 
 @bp.post("/threads/<thread_id>/archive")
@@ -334,7 +280,7 @@ def _moderate(message_id: str, hide: bool) -> ResponseReturnValue:
         page = threads_admin.single_message(message_id)
         ctx = _message_context(page)
         ctx.update(m=page.messages[0], form_error=exc.message, form_reason=reason or "")
-        if _is_partial():
+        if is_partial():
             return render_template("dashboard/_message.html", **ctx), 422
         thread_id = page.messages[0].thread_id
         flash(exc.message, "error")
@@ -342,7 +288,7 @@ def _moderate(message_id: str, hide: bool) -> ResponseReturnValue:
             url_for("dashboard.thread_detail", thread_id=thread_id, around=message_id), code=303
         )
     message = "Message hidden" if hide else "Message restored"
-    if not _is_partial():
+    if not is_partial():
         flash(message, "info")
         return redirect(
             url_for("dashboard.thread_detail", thread_id=msg.thread_id, around=msg.id), code=303
@@ -350,7 +296,7 @@ def _moderate(message_id: str, hide: bool) -> ResponseReturnValue:
     page = threads_admin.single_message(message_id)
     ctx = _message_context(page)
     html = render_template("dashboard/_message.html", m=page.messages[0], **ctx)
-    return _with_toast(Response(html), message)
+    return with_toast(html, message)
 
 
 @bp.post("/messages/<message_id>/hide")
