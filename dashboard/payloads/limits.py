@@ -17,7 +17,7 @@ from ..models import Attachment, Message, Report, Thread, User
 from ..services.messages import METADATA_MAX, SYNC_BATCH
 
 
-def column_length(column: sa.Column[Any]) -> int:
+def column_length(column: sa.ColumnElement[Any]) -> int:
     """The declared length of a String column."""
     length = getattr(column.type, "length", None)
     if not isinstance(length, int):
