@@ -17,8 +17,8 @@ from .auth import loaders
 from .auth.loaders import bearer_token
 from .config import load_config
 from .extensions import csrf, db, htmx, limiter, migrate, socketio
-from .payloads import sockets as socket_json
 from .payloads.http import StrictJSONProvider
+from .payloads.sockets import StrictPacket
 from .views import filters
 from .views.chat import bp as chat_bp
 from .views.dashboard import bp as dashboard_bp
@@ -62,7 +62,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
         logger=False,
         engineio_logger=False,
-        json=socket_json,  # strict JSON for every packet (payloads/sockets.py)
+        serializer=StrictPacket,  # strict JSON for every packet (payloads/sockets.py)
     )
 
     realtime.init_app(app)

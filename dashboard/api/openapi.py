@@ -223,7 +223,7 @@ def build_spec(limits: Limits) -> dict[str, Any]:
                 "summary": "Search the caller's threads (SPEC §6 operators)",
                 "operationId": "search",
                 "parameters": [
-                    {"name": "q", "in": "query", "required": True, "schema": STR},
+                    _query("q", STR, "operators and words; empty answers a hint"),
                     _query("cursor", STR),
                     _query("limit", page),
                 ],

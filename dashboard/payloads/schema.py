@@ -10,7 +10,8 @@ import copy
 from functools import lru_cache
 from typing import Any
 
-from pydantic.json_schema import GenerateJsonSchema, models_json_schema
+from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
 
 from .limits import Limits
 from .requests import API_BODIES
@@ -42,8 +43,11 @@ def _write_limits(node: Any, limits: Limits) -> None:
 
 @lru_cache(maxsize=8)
 def _components(limits: Limits) -> dict[str, Any]:
-    models = [(m, "validation") for m in (*API_BODIES.values(), *RESPONSES)]
-    _, top = models_json_schema(models, ref_template=REF, schema_generator=_Schema)  # type: ignore[arg-type]
+    mode: JsonSchemaMode = "validation"
+    models: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+        (m, mode) for m in (*API_BODIES.values(), *RESPONSES)
+    ]
+    _, top = models_json_schema(models, ref_template=REF, schema_generator=_Schema)
     schemas: dict[str, Any] = top["$defs"]
     _write_limits(schemas, limits)
     return schemas

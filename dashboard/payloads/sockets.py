@@ -1,9 +1,10 @@
-"""The `json` module Socket.IO decodes packets with: strict JSON, answered, never dropped.
+"""The Socket.IO packet that reads strict JSON, and answers a refused payload, never drops it.
 
-python-socketio parses each packet with `json.loads` before any handler runs. A packet that
-is not strict JSON still names its event, so instead of raising (the event would be lost
-and the client's ack never answered) `loads` hands the handler a `Rejected` in place of the
-payload, and the handler acks `validation_failed`.
+python-socketio parses each packet's JSON before any handler runs. Raising there would lose
+the event (its ack never answered, the client left waiting), so a packet whose payload is
+not strict JSON is decoded with a `Rejected` in place of the payload: the event's handler
+acks `validation_failed`, and a connect with such auth is refused like one without auth.
+Given to the server as its `serializer`; Engine.IO keeps the standard json module.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from socketio import packet
+
 from . import strict_json
 
 _EVENT_NAME = re.compile(r'\s*\[\s*("[^"\\]*(?:\\.[^"\\]*)*")\s*[,\]]')
+_EVENTS = (packet.EVENT, packet.BINARY_EVENT)
 
 
 @dataclass(frozen=True)
@@ -26,34 +30,45 @@ class Rejected:
     reason: str
 
 
-def _event_name(text: str) -> str | None:
+class _StrictJSON:
+    """The `json` module of StrictPacket: strict loads, standard dumps."""
+
+    @staticmethod
+    def loads(s: str | bytes, **kwargs: Any) -> Any:
+        return strict_json.loads(s)
+
+    @staticmethod
+    def dumps(obj: Any, **kwargs: Any) -> str:
+        return json.dumps(obj, **kwargs)
+
+
+def _event_name(text: str) -> str:
     match = _EVENT_NAME.match(text)
     if match is None:
-        return None
+        return ""
     try:
         name = strict_json.loads(match.group(1))
     except strict_json.StrictJSONError:
-        return None
-    return name if isinstance(name, str) else None
+        return ""
+    return name if isinstance(name, str) else ""
 
 
-def loads(s: str | bytes, **kwargs: Any) -> Any:
-    """Strict JSON; a refused event packet (a list) gives `[name, Rejected]`, an object a
-    bare `Rejected` (a connect's auth), and anything else the ValueError (Engine.IO tries
-    plain text messages as JSON and expects that)."""
-    try:
-        return strict_json.loads(s)
-    except strict_json.StrictJSONError as exc:
-        text = s.decode("utf-8", "replace") if isinstance(s, bytes | bytearray) else s
-        head = text.lstrip()[:1]
-        rejected = Rejected(str(exc), exc.reason)
-        if head == "[":
-            return [_event_name(text) or "", rejected]
-        if head == "{":
-            return rejected
-        raise
+class StrictPacket(packet.Packet):
+    """A Socket.IO packet decoded with strict JSON; refused payloads become `Rejected`."""
 
+    json = _StrictJSON
 
-def dumps(obj: Any, **kwargs: Any) -> str:
-    """Standard JSON out."""
-    return json.dumps(obj, **kwargs)
+    def decode(self, encoded_packet: Any) -> int:
+        try:
+            return int(super().decode(encoded_packet) or 0)
+        except strict_json.StrictJSONError as exc:
+            # The base decoder set the type, namespace and id before it parsed the JSON.
+            rejected: Any = Rejected(str(exc), exc.reason)
+            if self.packet_type in _EVENTS:
+                text = encoded_packet if isinstance(encoded_packet, str) else ""
+                self.data = [_event_name(text[text.find("[") :] if "[" in text else ""), rejected]
+            elif self.packet_type == packet.CONNECT:
+                self.data = rejected
+            else:
+                raise
+            return 0
