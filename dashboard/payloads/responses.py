@@ -24,7 +24,8 @@ Time = Annotated[
         json_schema_extra={"format": "date-time"},
     ),
 ]
-Role = Literal[ROLES]  # type: ignore[valid-type]
+# One of models.ROLES (an enum in the schema, read from the tuple rather than retyped).
+Role = Annotated[str, Field(json_schema_extra={"enum": list(ROLES)})]
 
 
 class Shape(BaseModel):
