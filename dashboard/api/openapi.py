@@ -52,10 +52,12 @@ def _path_param(name: str) -> dict[str, Any]:
 
 
 def _query(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
+    # Every query parameter of this API reads an empty value as leaving it out.
     return {
         "name": name,
         "in": "query",
         "required": False,
+        "allowEmptyValue": True,
         "schema": schema,
         "description": description,
     }
@@ -99,7 +101,11 @@ def build_spec(limits: Limits) -> dict[str, Any]:
                 "summary": "The caller's threads, newest activity first",
                 "operationId": "listThreads",
                 "parameters": [
-                    _query("archived", {"enum": ["true", "false", "all"]}),
+                    _query(
+                        "archived",
+                        {"type": "string", "pattern": "^(?i:true|false|all|1|0|)$"},
+                        "true, false (the default) or all; 1 and 0 too, in any case",
+                    ),
                     _query("cursor", STR),
                     _query("limit", page),
                 ],
