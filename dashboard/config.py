@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,13 @@ def parse_int(name: str, value: str | None, default: int, *, lo: int, hi: int) -
     if not lo <= n <= hi:
         raise ConfigError(f"{name} must be between {lo} and {hi}, got {n}")
     return n
+
+
+def parse_optional_int(name: str, value: str | None, *, lo: int, hi: int) -> int | None:
+    """Read an integer setting within [lo, hi], or None when it is unset or blank."""
+    if value is None or value.strip() == "":
+        return None
+    return parse_int(name, value, lo, lo=lo, hi=hi)
 
 
 def parse_list(value: str | None) -> list[str]:
@@ -80,6 +88,31 @@ def load_config(
         "CLERK_JWT_KEY": (env.get("CLERK_JWT_KEY") or "").replace("\\n", "\n") or None,
         "CLERK_ISSUER": env.get("CLERK_ISSUER") or None,
         "CLERK_AUTHORIZED_PARTIES": parse_list(env.get("CLERK_AUTHORIZED_PARTIES")),
+        "CLERK_JWKS_URL": env.get("CLERK_JWKS_URL") or None,
+        # How long fetched keys are trusted before a refetch, and the least time between two
+        # fetches (an unknown `kid` asks for one; a flood of them must not hammer Clerk).
+        "CLERK_JWKS_CACHE_SECONDS": parse_int(
+            "CLERK_JWKS_CACHE_SECONDS", env.get("CLERK_JWKS_CACHE_SECONDS"), 3600, lo=1, hi=86400
+        ),
+        "CLERK_JWKS_MIN_REFRESH_SECONDS": parse_int(
+            "CLERK_JWKS_MIN_REFRESH_SECONDS",
+            env.get("CLERK_JWKS_MIN_REFRESH_SECONDS"),
+            60,
+            lo=0,
+            hi=86400,
+        ),
+        "CLERK_WEBHOOK_SECRET": env.get("CLERK_WEBHOOK_SECRET") or None,
+        "CLERK_DELETE_ERASES": parse_bool(
+            "CLERK_DELETE_ERASES", env.get("CLERK_DELETE_ERASES"), default=True
+        ),
+        # Unset: archived threads are kept for ever.
+        "RETENTION_ARCHIVED_DAYS": parse_optional_int(
+            "RETENTION_ARCHIVED_DAYS", env.get("RETENTION_ARCHIVED_DAYS"), lo=1, hi=36500
+        ),
+        # Rows per transaction for erasure and retention: short locks, resumable runs.
+        "LIFECYCLE_BATCH_SIZE": parse_int(
+            "LIFECYCLE_BATCH_SIZE", env.get("LIFECYCLE_BATCH_SIZE"), 1000, lo=1, hi=100_000
+        ),
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(Path(instance_path) / "uploads"),
         "MAX_UPLOAD_BYTES": parse_int(
             "MAX_UPLOAD_BYTES", env.get("MAX_UPLOAD_BYTES"), 10 * 1024 * 1024, lo=1024, hi=1 << 30
@@ -97,7 +130,25 @@ def load_config(
             "MAX_JSON_BYTES", env.get("MAX_JSON_BYTES"), 1024 * 1024, lo=64 * 1024, hi=1 << 30
         ),
         "MAX_PAGE_SIZE": parse_int("MAX_PAGE_SIZE", env.get("MAX_PAGE_SIZE"), 100, lo=1, hi=1000),
+        # One bucket per user for sends over the API and the socket alike.
         "SEND_RATE_LIMIT": env.get("SEND_RATE_LIMIT") or "120/minute",
+        "TYPING_RATE_LIMIT": env.get("TYPING_RATE_LIMIT") or "40/minute",
+        "UPLOADS_PER_DAY": parse_int(
+            "UPLOADS_PER_DAY", env.get("UPLOADS_PER_DAY"), 200, lo=1, hi=1_000_000
+        ),
+        "UPLOAD_BYTES_PER_DAY": parse_int(
+            "UPLOAD_BYTES_PER_DAY",
+            env.get("UPLOAD_BYTES_PER_DAY"),
+            500 * 1024 * 1024,
+            lo=1024,
+            hi=1 << 40,
+        ),
+        "UPLOAD_GRACE_HOURS": parse_int(
+            "UPLOAD_GRACE_HOURS", env.get("UPLOAD_GRACE_HOURS"), 24, lo=1, hi=24 * 365
+        ),
+        "MAX_SOCKETS_PER_USER": parse_int(
+            "MAX_SOCKETS_PER_USER", env.get("MAX_SOCKETS_PER_USER"), 20, lo=1, hi=10_000
+        ),
         "PRESENCE_TTL": parse_int("PRESENCE_TTL", env.get("PRESENCE_TTL"), 30, lo=3, hi=3600),
         "ACTIVITY_INTERVAL": parse_int(
             "ACTIVITY_INTERVAL", env.get("ACTIVITY_INTERVAL"), 10, lo=1, hi=3600
@@ -106,6 +157,7 @@ def load_config(
             "SESSION_COOKIE_SECURE", env.get("SESSION_COOKIE_SECURE")
         ),
         "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_DAYS": parse_int("SESSION_DAYS", env.get("SESSION_DAYS"), 30, lo=1, hi=365),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
@@ -116,6 +168,13 @@ def load_config(
     }
     cfg["MAX_CONTENT_LENGTH"] = cfg["MAX_UPLOAD_BYTES"] + 64 * 1024
     cfg.update(overrides)
+    # A login lasts SESSION_DAYS at most, with or without "remember me" (the user loader checks
+    # the login's time too, so a copied cookie does not outlive it); the remember cookie is
+    # Secure whenever the session cookie is.
+    lifetime = timedelta(days=cfg["SESSION_DAYS"])
+    cfg.setdefault("REMEMBER_COOKIE_DURATION", lifetime)
+    cfg.setdefault("PERMANENT_SESSION_LIFETIME", lifetime)
+    cfg.setdefault("REMEMBER_COOKIE_SECURE", cfg["SESSION_COOKIE_SECURE"])
 
     if not cfg["SECRET_KEY"]:
         if not (cfg["TESTING"] or debug):

@@ -64,3 +64,10 @@ class ResolveReportForm(FlaskForm):
 
     action = SelectField("Resolution", choices=["dismiss", "hide"])
     note = StringField("Reason", validators=[DataRequired(), Length(max=1000)])
+
+
+class EraseUserForm(FlaskForm):
+    """An admin erases a user's personal data: a reason, and the username typed to confirm."""
+
+    reason = StringField("Reason", validators=[DataRequired(), Length(max=1000)])
+    confirm = StringField("Type the username to confirm", validators=[Length(max=64)])

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
+
+from markupsafe import Markup, escape
 
 from .models import Attachment, Message, Thread, User
 
@@ -141,3 +143,22 @@ def typing_json(
         "timestamp": iso(timestamp),
         "isTyping": is_typing,
     }
+
+
+class _Segmented(Protocol):
+    """A search snippet (services/search/snippets.py): text in (piece, highlighted) pieces."""
+
+    def segments(self) -> Iterable[tuple[str, bool]]: ...
+
+
+def snippet_html(snippet: _Segmented) -> Markup:
+    """A search snippet as HTML: its text escaped, its highlighted words in <mark> tags.
+
+    The Search page shows it (the `highlight` filter) and the API sends it as `snippet`.
+    """
+    html = "".join(
+        f"<mark>{escape(piece)}</mark>" if marked else str(escape(piece))
+        for piece, marked in snippet.segments()
+    )
+    # Safe: every piece of the text went through escape(); the only markup is our <mark>s.
+    return Markup(html)  # noqa: S704

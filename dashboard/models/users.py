@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -44,6 +45,10 @@ class User(UserMixin, Model):
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow, onupdate=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     last_seen_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    # Clerk's own updated_at for this user: a webhook carrying an older one is stale.
+    clerk_updated_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    # Set once the personal data is erased; the account stays as a neutral placeholder.
+    erased_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
 
     def set_password(self, password: str) -> None:
         """Store a salted hash of `password` (never the password)."""
@@ -56,8 +61,14 @@ class User(UserMixin, Model):
         return check_password_hash(self.password_hash, password)
 
     def get_id(self) -> str:
-        """Flask-Login's session token: id plus session version, so a bump ends old sessions."""
-        return f"{self.id}|{self.session_version}"
+        """Flask-Login's session token: id, session version and login time (Unix seconds).
+
+        A bump of the version (logout, deactivation, role or password change) ends every older
+        session and remember cookie; the login time bounds how long one lasts. A user loaded
+        from a token keeps that token (`session_token`), so the cookie is not re-stamped.
+        """
+        token = getattr(self, "session_token", None)
+        return token or f"{self.id}|{self.session_version}|{int(time.time())}"
 
     def has_role(self, role: str) -> bool:
         """True when this user's role is `role` or above it."""

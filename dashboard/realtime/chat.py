@@ -20,12 +20,12 @@ from flask_socketio import Namespace, join_room, rooms
 
 from .. import payloads
 from ..auth.loaders import user_from_token
-from ..extensions import db, limiter
+from ..extensions import db
 from ..models import User
 from ..payloads import requests as events
 from ..payloads.sockets import Rejected
-from ..services import messages, presence, receipts, threads, typing
-from ..services.errors import NotFound, RateLimited, ServiceError, ValidationFailed
+from ..services import messages, presence, rate_limits, receipts, threads, typing
+from ..services.errors import NotFound, ServiceError, ValidationFailed
 from . import broadcast
 
 
@@ -55,6 +55,15 @@ def authenticate(auth: Any) -> User | None:
     if isinstance(token, str) and token:
         return user_from_token(token)
     return None
+
+
+def check_socket_cap(user_id: str) -> None:
+    """Refuse a connection past MAX_SOCKETS_PER_USER open sockets (both namespaces, every
+    process): one account cannot hold thousands of a worker's connections."""
+    cap = current_app.config["MAX_SOCKETS_PER_USER"]
+    if len(presence.sockets_of(user_id)) >= cap:
+        current_app.logger.info("refused a socket of user %s: %d already open", user_id, cap)
+        raise ConnectionRefusedError("too_many_connections")
 
 
 def error_ack(exc: ServiceError) -> dict[str, Any]:
@@ -126,6 +135,7 @@ class ChatNamespace(Namespace):
         user = authenticate(auth)
         if user is None or not user.is_active:
             raise ConnectionRefusedError("unauthorized")
+        check_socket_cap(user.id)
         me = SocketUser.of(user)
         sid = request.sid
         self.users[sid] = me
@@ -192,7 +202,7 @@ class ChatNamespace(Namespace):
     @acked(events.ChatSend)
     def on_message_send(self, me: SocketUser, body: events.ChatSend) -> dict[str, Any]:
         """Persist, ack after the commit, then (inside the service) broadcast `message:new`."""
-        _check_send_rate(me.id)
+        rate_limits.hit("send", me.id)  # one bucket with the API's sends
         payload, created = messages.send_message(
             me,
             body.thread_id,
@@ -229,7 +239,9 @@ class ChatNamespace(Namespace):
     @acked(events.ChatTyping)
     def on_typing_start(self, me: SocketUser, body: events.ChatTyping) -> dict[str, Any]:
         """Show the user as typing in a thread of theirs (until stop, or 6 s)."""
-        typing.start(me.id, self._my_thread(body.thread_id))
+        thread_id = self._my_thread(body.thread_id)
+        rate_limits.hit("typing", me.id)
+        typing.start(me.id, thread_id)
         return {"ok": True}
 
     @acked(events.ChatTyping)
@@ -253,14 +265,3 @@ class ChatNamespace(Namespace):
         if broadcast.thread_room(thread_id) not in rooms():
             raise NotFound("There is no such thread.")
         return thread_id
-
-
-def _check_send_rate(user_id: str) -> None:
-    """The same per-user send limit as the API (Flask-Limiter's storage: Redis or memory)."""
-    if not current_app.config.get("RATELIMIT_ENABLED", True):
-        return
-    from limits import parse
-
-    rate = parse(current_app.config.get("SEND_RATE_LIMIT", "120/minute"))
-    if not limiter.limiter.hit(rate, "socket-send", user_id):
-        raise RateLimited("Too many messages. Wait a moment and try again.")

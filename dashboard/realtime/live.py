@@ -15,7 +15,7 @@ from ..extensions import db
 from ..models import Message, Report, id_floor, utcnow
 from ..services import presence
 from . import broadcast
-from .chat import authenticate
+from .chat import authenticate, check_socket_cap
 
 
 def activity_counts() -> dict[str, Any]:
@@ -52,6 +52,7 @@ class LiveNamespace(Namespace):
         user = authenticate(auth)
         if user is None or not user.is_active or not user.is_staff:
             raise ConnectionRefusedError("forbidden")
+        check_socket_cap(user.id)
         sid = request.sid
         uid = user.id
         self.staff[sid] = uid

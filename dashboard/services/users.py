@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+import secrets
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import ROLES, User, utcnow
-from . import audit
+from . import audit, staff_rules
 from .errors import Conflict, NotFound, ValidationFailed
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -27,10 +29,32 @@ def find_by_login(login: str) -> User | None:
     return db.session.scalar(sa.select(User).where(col == login))
 
 
+_dummy_hash: str | None = None
+
+
+def dummy_password_hash() -> str:
+    """A hash of a random password, made like the stored ones (same method, same cost).
+
+    Checked when there is no stored hash to check, so an unknown name takes as long to refuse
+    as a wrong password: login time does not tell which usernames exist.
+    """
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = generate_password_hash(secrets.token_urlsafe(16))
+    return _dummy_hash
+
+
 def authenticate(login: str, password: str) -> User | None:
-    """The active user matching `login` and `password`, or None (one answer for every failure)."""
+    """The active user matching `login` and `password`, or None (one answer for every failure).
+
+    Every attempt checks exactly one password hash, a dummy one for an unknown name or an
+    account without a local password, so all failures cost the same.
+    """
     user = find_by_login(login)
-    if user is None or not user.check_password(password) or not user.is_active:
+    if user is None or not user.password_hash:
+        check_password_hash(dummy_password_hash(), password or "")
+        return None
+    if not user.check_password(password) or not user.is_active:
         return None
     return user
 
@@ -38,6 +62,20 @@ def authenticate(login: str, password: str) -> User | None:
 def record_login(user: User) -> None:
     """Stamp the user's last login and commit."""
     user.last_login_at = utcnow()
+    db.session.commit()
+
+
+def end_sessions(user: User) -> None:
+    """Log the user out everywhere: every session and remember cookie stops loading at once.
+
+    The session version lives in the database, so every process sees the bump on the user's
+    next request. The caller drops their open sockets (services do not emit).
+    """
+    db.session.execute(
+        sa.update(User)
+        .where(User.id == user.id)
+        .values(session_version=User.session_version + 1, updated_at=utcnow())
+    )
     db.session.commit()
 
 
@@ -70,6 +108,8 @@ def create_user(
     actor: User | None = None,
 ) -> User:
     """Create a local account; raises ValidationFailed or Conflict and writes nothing then."""
+    if actor is not None:  # the command line (no actor) is the operator's own
+        staff_rules.check(actor, "create", role=role)
     username = (username or "").strip()
     email = email.strip() if email else None
     errors = validate_new_user(username, email, password, role)

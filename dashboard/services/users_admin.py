@@ -11,8 +11,8 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import ROLES, Message, Participant, Thread, User, utcnow
 from ..realtime import broadcast
-from . import audit, presence
-from .errors import BadRequest, Forbidden, NotFound, ValidationFailed
+from . import audit, presence, staff_rules
+from .errors import BadRequest, NotFound, ValidationFailed
 
 PAGE_SIZE = 50
 REASON_MAX = 1000
@@ -186,30 +186,28 @@ def _clean_reason(reason: str | None, *, required: bool) -> str | None:
     return reason or None
 
 
-def _target(actor: User, user_id: str, verb: str) -> User:
+def _target(user_id: str) -> User:
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("No such user.")
-    if user.id == actor.id:
-        raise Forbidden(f"You cannot {verb} your own account.", {"reason": "self"})
     return user
 
 
 def set_active(actor: User, user_id: str, active: bool, reason: str | None) -> User:
     """Deactivate (ending every session and socket) or reactivate a user; audited."""
-    verb = "reactivate" if active else "deactivate"
+    action = "reactivate" if active else "deactivate"
     reason = _clean_reason(reason, required=True)
-    user = _target(actor, user_id, verb)
-    if not actor.has_role("moderator"):
-        raise Forbidden("Only moderators and admins can do that.")
-    if user.role != "user" and not actor.has_role("admin") and not active:
-        raise Forbidden("Only an admin can deactivate a staff account.")
+    user = _target(user_id)
+    staff_rules.check(actor, action, user)
     if user.is_active == active:
         return user  # nothing to change: no audit row for a no-op
     user.is_active = active
     user.session_version += 1
     user.updated_at = utcnow()
-    audit.record(actor, f"user.{verb}", "user", user.id, reason=reason)
+    # The actor's role is kept: who may undo this depends on it (staff_rules).
+    audit.record(
+        actor, f"user.{action}", "user", user.id, reason=reason, details={"actorRole": actor.role}
+    )
     db.session.commit()
     if not active:
         broadcast.end_user_sessions(user.id)
@@ -218,11 +216,11 @@ def set_active(actor: User, user_id: str, active: bool, reason: str | None) -> U
 
 def change_role(actor: User, user_id: str, role: str, reason: str | None) -> User:
     """Give a user another role (admins only); their sessions end so the new role applies."""
-    if not actor.has_role("admin"):
-        raise Forbidden("Only admins can change roles.")
+    staff_rules.check(actor, "role")
     if role not in ROLES:
         raise ValidationFailed("Unknown role.", {"fields": {"role": f"one of {', '.join(ROLES)}"}})
-    user = _target(actor, user_id, "change the role of")
+    user = _target(user_id)
+    staff_rules.check(actor, "role", user, role=role)
     reason = _clean_reason(reason, required=True)
     if user.role == role:
         return user
