@@ -7,6 +7,11 @@ client→server event answers through its ack: `{"ok": true, ...}` or `{"ok": fa
 
 from __future__ import annotations
 
+<<<<<<< HEAD
+=======
+import json
+import logging
+>>>>>>> main
 import threading
 import time
 from collections.abc import Callable
@@ -18,7 +23,11 @@ from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import Namespace, join_room, rooms
 
+<<<<<<< HEAD
 from .. import payloads
+=======
+from .. import faults
+>>>>>>> main
 from ..auth.loaders import user_from_token
 from ..extensions import db
 from ..models import User
@@ -27,6 +36,8 @@ from ..payloads.sockets import Rejected
 from ..services import messages, presence, rate_limits, receipts, threads, typing
 from ..services.errors import NotFound, ServiceError, ValidationFailed
 from . import broadcast
+
+log = logging.getLogger("chatdesk.sockets")
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,40 @@ def parse_event(model: type[payloads.P], data: Any) -> payloads.P:
     limits = payloads.Limits.from_config(current_app.config)
     return payloads.parse(model, {} if data is None else data, limits)
 
+<<<<<<< HEAD
+=======
+    @wraps(handler)
+    def wrapped(self: ChatNamespace, data: Any = None) -> dict[str, Any]:
+        user = self.users.get(request.sid)
+        if user is None:
+            return {"ok": False, "error": {"code": "unauthorized", "message": "Log in first."}}
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            return error_ack(ValidationFailed("The payload must be an object."))
+        if "\\u0000" in json.dumps(data):  # PostgreSQL cannot store NUL: refuse it clearly
+            return error_ack(ValidationFailed("NUL characters are not allowed."))
+        try:
+            return handler(self, user, data)
+        except ServiceError as exc:
+            faults.safe_rollback()
+            return error_ack(exc)
+        except Exception as exc:
+            faults.safe_rollback()
+            service = faults.outage_of(exc)
+            if service is not None:  # never acked as sent: the commit did not happen
+                faults.report(service, exc, f"socket event {handler.__name__}")
+                return faults.unavailable_ack(service)
+            current_app.logger.exception("socket event %s failed", handler.__name__)
+            return {
+                "ok": False,
+                "error": {
+                    "code": "internal_error",
+                    "message": "Something went wrong on our side.",
+                    "details": {},
+                },
+            }
+>>>>>>> main
 
 def acked(
     model: type[payloads.P],
@@ -125,8 +170,10 @@ class ChatNamespace(Namespace):
         self._sweeper_running = False
 
     def trigger_event(self, event: str, *args: Any) -> Any:
-        """Route `message:send` to `on_message_send` and so on."""
-        return super().trigger_event(event.replace(":", "_"), *args)
+        """Route `message:send` to `on_message_send`; an outage refuses a connect (503)."""
+        return faults.guard_socket(
+            event, lambda: super(ChatNamespace, self).trigger_event(event.replace(":", "_"), *args)
+        )
 
     # --- connection ---------------------------------------------------------------------
 
@@ -143,6 +190,7 @@ class ChatNamespace(Namespace):
         for tid in threads.thread_ids_for(me.id):
             join_room(broadcast.thread_room(tid))
         presence.track_socket(me.id, broadcast.CHAT, sid)
+        log.info("socket connected: /chat user %s sid %s", me.id, sid)
         if presence.connect(me.id, sid):
             broadcast.presence(presence.payload(me.id, True), threads.co_participant_ids(me.id))
         db.session.rollback()
@@ -154,6 +202,7 @@ class ChatNamespace(Namespace):
         me = self.users.pop(sid, None)
         if me is None:
             return
+        log.info("socket disconnected: /chat user %s sid %s (%s)", me.id, sid, reason)
         presence.untrack_socket(me.id, broadcast.CHAT, sid)
         if presence.disconnect(me.id, sid):
             typing.stop_all(me.id)
