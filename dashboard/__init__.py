@@ -24,12 +24,9 @@ from .auth import loaders
 from .auth.loaders import authenticate_bearer
 from .config import load_config
 from .extensions import csrf, db, htmx, limiter, migrate, socketio
-<<<<<<< HEAD
+from .ops import concurrency, logs
 from .payloads.http import StrictJSONProvider
 from .payloads.sockets import StrictPacket
-=======
-from .ops import concurrency, logs
->>>>>>> main
 from .views import filters
 from .views.chat import bp as chat_bp
 from .views.dashboard import bp as dashboard_bp
@@ -59,14 +56,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_DIR / "static"),
     )
     app.config.update(load_config(app.instance_path, overrides=config))
-<<<<<<< HEAD
     app.json = StrictJSONProvider(app)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
-=======
     logs.init_app(app)
     _init_rate_limits(app)
     concurrency.make_cooperative()
->>>>>>> main
 
     _init_database(app)
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"), render_as_batch=True)

@@ -7,11 +7,7 @@ client→server event answers through its ack: `{"ok": true, ...}` or `{"ok": fa
 
 from __future__ import annotations
 
-<<<<<<< HEAD
-=======
-import json
 import logging
->>>>>>> main
 import threading
 import time
 from collections.abc import Callable
@@ -23,11 +19,7 @@ from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import Namespace, join_room, rooms
 
-<<<<<<< HEAD
-from .. import payloads
-=======
-from .. import faults
->>>>>>> main
+from .. import faults, payloads
 from ..auth.loaders import user_from_token
 from ..extensions import db
 from ..models import User
@@ -89,40 +81,6 @@ def parse_event(model: type[payloads.P], data: Any) -> payloads.P:
     limits = payloads.Limits.from_config(current_app.config)
     return payloads.parse(model, {} if data is None else data, limits)
 
-<<<<<<< HEAD
-=======
-    @wraps(handler)
-    def wrapped(self: ChatNamespace, data: Any = None) -> dict[str, Any]:
-        user = self.users.get(request.sid)
-        if user is None:
-            return {"ok": False, "error": {"code": "unauthorized", "message": "Log in first."}}
-        if data is None:
-            data = {}
-        if not isinstance(data, dict):
-            return error_ack(ValidationFailed("The payload must be an object."))
-        if "\\u0000" in json.dumps(data):  # PostgreSQL cannot store NUL: refuse it clearly
-            return error_ack(ValidationFailed("NUL characters are not allowed."))
-        try:
-            return handler(self, user, data)
-        except ServiceError as exc:
-            faults.safe_rollback()
-            return error_ack(exc)
-        except Exception as exc:
-            faults.safe_rollback()
-            service = faults.outage_of(exc)
-            if service is not None:  # never acked as sent: the commit did not happen
-                faults.report(service, exc, f"socket event {handler.__name__}")
-                return faults.unavailable_ack(service)
-            current_app.logger.exception("socket event %s failed", handler.__name__)
-            return {
-                "ok": False,
-                "error": {
-                    "code": "internal_error",
-                    "message": "Something went wrong on our side.",
-                    "details": {},
-                },
-            }
->>>>>>> main
 
 def acked(
     model: type[payloads.P],
@@ -141,10 +99,14 @@ def acked(
             try:
                 return handler(self, user, parse_event(model, data))
             except ServiceError as exc:
-                db.session.rollback()
+                faults.safe_rollback()
                 return error_ack(exc)
-            except Exception:
-                db.session.rollback()
+            except Exception as exc:
+                faults.safe_rollback()
+                service = faults.outage_of(exc)
+                if service is not None:  # never acked as sent: the commit did not happen
+                    faults.report(service, exc, f"socket event {handler.__name__}")
+                    return faults.unavailable_ack(service)
                 current_app.logger.exception("socket event %s failed", handler.__name__)
                 return {
                     "ok": False,
