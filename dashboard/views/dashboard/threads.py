@@ -20,9 +20,11 @@ from flask_login import current_user
 
 from ...auth import role_required, staff_required
 from ...models import Message
-from ...services import export, moderation, presence, threads_admin
+from ...services import export, moderation, presence
+from ...services import threads as threads_service
 from ...services.errors import ValidationFailed
-from ...services.threads_admin import MessagePage, ThreadFilters
+from ...services.pagination import BadCursor
+from ...services.threads import MessagePage, ThreadFilters
 from ..htmx import is_partial, with_toast
 from .blueprint import bp
 
@@ -62,11 +64,11 @@ def parse_filters(
     raw = {k: (values.get(k) or "").strip() for k in FILTER_FIELDS}
     errors: dict[str, str] = {}
     state = raw["state"] or "active"
-    if state not in threads_admin.STATES:
+    if state not in threads_service.STATES:
         errors["state"] = "Pick active, archived or all."
         state = "active"
     sort = raw["sort"] or "activity"
-    if sort not in threads_admin.SORTS:
+    if sort not in threads_service.SORTS:
         errors["sort"] = "Sort by activity or created."
         sort = "activity"
     dates: dict[str, datetime | None] = {}
@@ -110,8 +112,8 @@ def _list_context(values: Mapping[str, str], *, cursor: str | None = None) -> di
     page = None
     if not errors:
         try:
-            page = threads_admin.list_threads(filters, cursor=cursor, limit=PAGE_SIZE)
-        except ValidationFailed as exc:
+            page = threads_service.browse_threads(filters, cursor=cursor, limit=PAGE_SIZE)
+        except BadCursor as exc:
             errors["cursor"] = exc.message
     args = _query_args(raw)
     more_url = None
@@ -157,9 +159,9 @@ def threads_bulk() -> ResponseReturnValue:
     bulk = {"action": action, "ids": ids, "reason": reason, "errors": errors, "filters": raw}
     if not errors and form.get("confirm") == "1":
         try:
-            changed = threads_admin.set_archived(current_user, ids, action == "archive", reason)
+            changed = threads_service.set_archived(current_user, ids, action == "archive", reason)
         except ValidationFailed as exc:
-            errors[str(next(iter(exc.details), "form"))] = exc.message
+            errors[str(next(iter(exc.details.get("fields", {})), "form"))] = exc.message
         else:
             verb = "Archived" if action == "archive" else "Unarchived"
             n = len(changed)
@@ -204,7 +206,7 @@ def _message_context(page: MessagePage) -> dict[str, Any]:
 
 
 def _thread_context(thread_id: str) -> dict[str, Any]:
-    row = threads_admin.get_thread(thread_id)
+    row = threads_service.thread_row(thread_id)
     return {
         "thread": row.thread,
         "participants": row.users,
@@ -224,7 +226,7 @@ def thread_detail(thread_id: str) -> ResponseReturnValue:
         return render_template(f"dashboard/_thread_{part}.html", **ctx)
     before, after, around = args.get("before"), args.get("after"), args.get("around")
     ctx = _thread_context(thread_id)
-    page = threads_admin.thread_messages(
+    page = threads_service.thread_messages(
         thread_id, before=before, after=after, around=around, limit=MESSAGE_PAGE_SIZE
     )
     ctx.update(_message_context(page))
@@ -239,13 +241,13 @@ def thread_detail(thread_id: str) -> ResponseReturnValue:
 def _set_archived(thread_id: str, archived: bool) -> ResponseReturnValue:
     reason = request.form.get("reason")
     try:
-        changed = threads_admin.archive_thread(current_user, thread_id, reason, archived)
+        changed = threads_service.archive_thread(current_user, thread_id, reason, archived)
     except ValidationFailed as exc:
         ctx = _thread_context(thread_id)
         ctx.update(archive_error=exc.message, archive_reason=reason or "")
         if is_partial():
             return render_template("dashboard/_thread_header.html", **ctx), 422
-        ctx.update(_message_context(threads_admin.thread_messages(thread_id)))
+        ctx.update(_message_context(threads_service.thread_messages(thread_id)))
         ctx["show_earlier"], ctx["show_later"] = ctx["mpage"].has_earlier, False
         return render_template("dashboard/thread.html", **ctx), 422
     verb = "archived" if archived else "unarchived"
@@ -277,7 +279,7 @@ def _moderate(message_id: str, hide: bool) -> ResponseReturnValue:
     try:
         msg = verb(current_user, message_id, reason)
     except ValidationFailed as exc:
-        page = threads_admin.single_message(message_id)
+        page = threads_service.single_message(message_id)
         ctx = _message_context(page)
         ctx.update(m=page.messages[0], form_error=exc.message, form_reason=reason or "")
         if is_partial():
@@ -293,7 +295,7 @@ def _moderate(message_id: str, hide: bool) -> ResponseReturnValue:
         return redirect(
             url_for("dashboard.thread_detail", thread_id=msg.thread_id, around=msg.id), code=303
         )
-    page = threads_admin.single_message(message_id)
+    page = threads_service.single_message(message_id)
     ctx = _message_context(page)
     html = render_template("dashboard/_message.html", m=page.messages[0], **ctx)
     return with_toast(html, message)

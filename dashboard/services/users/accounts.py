@@ -1,4 +1,9 @@
-"""Accounts: creating local users, upserting Clerk identities, logging in."""
+"""Accounts: local sign-up, Clerk identities, logging in, and staff actions on an account.
+
+The public and the staff paths share these functions (pypi/warehouse's one user service):
+the CLI and the dashboard create accounts with `create_user`; deactivation and role changes
+end the user's sessions and sockets. Staff writes are audited in their own transaction.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from ..extensions import db
-from ..models import ROLES, User, utcnow
-from . import audit
-from .errors import Conflict, NotFound, ValidationFailed
+from ...extensions import db
+from ...models import ROLES, User, utcnow
+from ...realtime import broadcast
+from .. import audit
+from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
+from ..reasons import clean_reason
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{1,63}$")
@@ -178,4 +185,59 @@ def get_user(user_id: str) -> User:
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("No such user.")
+    return user
+
+
+# -- staff actions on an account ----------------------------------------------------------------
+
+
+def _target(actor: User, user_id: str, verb: str) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    if user.id == actor.id:
+        raise Forbidden(f"You cannot {verb} your own account.", {"reason": "self"})
+    return user
+
+
+def set_active(actor: User, user_id: str, active: bool, reason: str | None) -> User:
+    """Deactivate (ending every session and socket) or reactivate a user; audited."""
+    verb = "reactivate" if active else "deactivate"
+    reason = clean_reason(reason)
+    user = _target(actor, user_id, verb)
+    if not actor.has_role("moderator"):
+        raise Forbidden("Only moderators and admins can do that.")
+    if user.role != "user" and not actor.has_role("admin") and not active:
+        raise Forbidden("Only an admin can deactivate a staff account.")
+    if user.is_active == active:
+        return user  # nothing to change: no audit row for a no-op
+    user.is_active = active
+    user.session_version += 1
+    user.updated_at = utcnow()
+    audit.record(actor, f"user.{verb}", "user", user.id, reason=reason)
+    db.session.commit()
+    if not active:
+        broadcast.end_user_sessions(user.id)
+    return user
+
+
+def change_role(actor: User, user_id: str, role: str, reason: str | None) -> User:
+    """Give a user another role (admins only); their sessions end so the new role applies."""
+    if not actor.has_role("admin"):
+        raise Forbidden("Only admins can change roles.")
+    if role not in ROLES:
+        raise ValidationFailed("Unknown role.", {"fields": {"role": f"one of {', '.join(ROLES)}"}})
+    user = _target(actor, user_id, "change the role of")
+    reason = clean_reason(reason)
+    if user.role == role:
+        return user
+    old = user.role
+    user.role = role
+    user.session_version += 1
+    user.updated_at = utcnow()
+    audit.record(
+        actor, "user.role", "user", user.id, reason=reason, details={"from": old, "to": role}
+    )
+    db.session.commit()
+    broadcast.end_user_sessions(user.id)
     return user
