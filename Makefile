@@ -8,7 +8,7 @@ PORT ?= 5000
 PYTEST_ARGS ?=
 export HOST PORT
 
-.PHONY: run test lint format bench-dashboard bench-chat bench-search clean
+.PHONY: run test lint typecheck check format bench-dashboard bench-chat bench-search clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,9 +40,17 @@ run: $(VENV)/.installed instance/secret_key
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+## lint: ruff's rules and its formatting, checked (`make format` fixes both)
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+## typecheck: mypy on dashboard/ (settings in pyproject.toml)
+typecheck: $(VENV)/.installed-dev
+	$(VENV)/bin/mypy
+
+## check: what CI runs before the tests
+check: lint typecheck
 
 format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format .

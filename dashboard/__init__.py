@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, request
+from flask import Flask, Response, request
 from flask.typing import ResponseReturnValue
 
 from . import cli, errors, realtime
@@ -85,7 +85,7 @@ def _init_database(app: Flask) -> None:
             sa.event.listen(db.engine, "connect", _sqlite_pragmas)
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
@@ -117,7 +117,7 @@ def _register_security(app: Flask) -> None:
         return None
 
     @app.after_request
-    def security_headers(resp):  # type: ignore[no-untyped-def]
+    def security_headers(resp: Response) -> Response:
         resp.headers.setdefault("Content-Security-Policy", CSP)
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "same-origin")

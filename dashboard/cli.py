@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import time
 
 import click
@@ -88,9 +89,9 @@ def seed_command(users: int, threads: int, messages: int, rng_seed: int, quiet: 
         click.echo(f"  {username:<10} {role}")
 
 
-class _Devnull:
-    def write(self, _s: str) -> int:
-        return 0
+class _Devnull(io.StringIO):
+    def write(self, s: str) -> int:
+        return len(s)
 
     def flush(self) -> None:
         return None

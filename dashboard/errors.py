@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
@@ -30,8 +32,8 @@ def wants_json() -> bool:
 
 
 def error_response(
-    status: int, message: str, code: str | None = None, details=None
-) -> ResponseReturnValue:  # type: ignore[no-untyped-def]
+    status: int, message: str, code: str | None = None, details: dict[str, Any] | None = None
+) -> ResponseReturnValue:
     """One error, as SPEC §5 JSON for the API, a fragment for htmx, or a full page."""
     code = code or CODES.get(status, "internal_error" if status >= 500 else "bad_request")
     if wants_json():

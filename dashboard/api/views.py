@@ -31,7 +31,7 @@ def refuse_nul_characters() -> None:
 
 
 def _me() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
+    return current_user._get_current_object()
 
 
 def _body() -> dict[str, Any]:

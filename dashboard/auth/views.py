@@ -10,6 +10,7 @@ from flask_login import current_user, login_user, logout_user
 
 from ..extensions import limiter
 from ..forms import ConfirmForm, LoginForm
+from ..models import User
 from ..services import users as users_service
 
 bp = Blueprint("auth", __name__)
@@ -30,7 +31,7 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def home_for(user) -> str:  # type: ignore[no-untyped-def]
+def home_for(user: User) -> str:
     """Where a user lands after login: staff on the dashboard, end users in the chat."""
     return url_for("dashboard.overview") if user.is_staff else url_for("chat.index")
 
@@ -45,7 +46,7 @@ def login() -> ResponseReturnValue:
         if current_user.is_authenticated:
             return redirect(safe_next(form.next.data) or home_for(current_user))
     if form.validate_on_submit():
-        user = users_service.authenticate(form.username.data, form.password.data)
+        user = users_service.authenticate(form.username.data or "", form.password.data or "")
         if user is None:
             form.password.errors = [*form.password.errors, LOGIN_FAILED]
             return render_template("auth/login.html", form=form, failed=True), 401

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .base import new_id, utcnow
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 ATTACHMENT_TYPES = ("image", "file", "link")
 
 
-class Message(db.Model):
+class Message(Model):
     """One chat message. Hidden and deleted messages keep their row."""
 
     __tablename__ = "messages"
@@ -71,7 +71,7 @@ class Message(db.Model):
         return f"<Message {self.id} in {self.thread_id}>"
 
 
-class Mention(db.Model):
+class Mention(Model):
     """A user mentioned by a message (queryable for `mentions:` search)."""
 
     __tablename__ = "mentions"
@@ -83,7 +83,7 @@ class Mention(db.Model):
     user_id: Mapped[str] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
 
 
-class Attachment(db.Model):
+class Attachment(Model):
     """A link or an uploaded file; an upload has no message until it is sent with one."""
 
     __tablename__ = "attachments"

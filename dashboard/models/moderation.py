@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .base import new_id, utcnow
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 REPORT_STATES = ("open", "dismissed", "actioned")
 
 
-class Report(db.Model):
+class Report(Model):
     """A user's report of a message, waiting for (or resolved by) a moderator."""
 
     __tablename__ = "reports"
@@ -44,7 +44,7 @@ class Report(db.Model):
     resolver: Mapped[User | None] = relationship(foreign_keys=[resolver_id], lazy="raise_on_sql")
 
 
-class AuditLog(db.Model):
+class AuditLog(Model):
     """One staff action on one target. Rows are only ever inserted."""
 
     __tablename__ = "audit_log"

@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .base import new_id, utcnow
 
 if TYPE_CHECKING:
     from .users import User
 
 
-class Thread(db.Model):
+class Thread(Model):
     """A conversation between participants."""
 
     __tablename__ = "threads"
@@ -56,7 +56,7 @@ class Thread(db.Model):
         return f"<Thread {self.id} {self.title!r}>"
 
 
-class Participant(db.Model):
+class Participant(Model):
     """A user's membership of a thread, with how far they have received and read it."""
 
     __tablename__ = "participants"

@@ -9,7 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..extensions import db
+from ..extensions import Model
 from .base import new_id, utcnow
 
 ROLES = ("user", "support", "moderator", "admin")
@@ -17,7 +17,7 @@ ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
 STAFF_ROLES = ("support", "moderator", "admin")
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A person who chats; staff roles also use the dashboard."""
 
     __tablename__ = "users"
@@ -51,7 +51,9 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         """True when `password` matches; false for accounts without a local password."""
-        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+        if not self.password_hash:
+            return False
+        return check_password_hash(self.password_hash, password)
 
     def get_id(self) -> str:
         """Flask-Login's session token: id plus session version, so a bump ends old sessions."""

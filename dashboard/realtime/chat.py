@@ -48,7 +48,7 @@ class SocketUser:
 def authenticate(auth: Any) -> User | None:
     """The connecting user: the Flask-Login session, else a Clerk token in `auth.token`."""
     if current_user.is_authenticated:
-        return current_user._get_current_object()  # type: ignore[no-any-return]
+        return current_user._get_current_object()
     token = auth.get("token") if isinstance(auth, dict) else None
     if isinstance(token, str) and token:
         return user_from_token(token)

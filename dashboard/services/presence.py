@@ -110,7 +110,7 @@ class RedisStore:
 
     def sockets_of(self, user_id: str) -> set[tuple[str, str]]:
         members = self.r.zrangebyscore(self._skey(user_id), time.time(), "+inf")
-        return {tuple(m.split("|", 1)) for m in members}  # type: ignore[misc]
+        return {tuple(m.split("|", 1)) for m in members}
 
     def heartbeat(self) -> None:
         """Push this process's connections' expiry forward."""

@@ -504,17 +504,24 @@ class _Writer:
 class _SQLiteWriter(_Writer):
     """executemany in large transactions."""
 
-    def write(self, table, cols, rows, progress=None):  # type: ignore[no-untyped-def]
+    def write(
+        self,
+        table: str,
+        cols: Sequence[str],
+        rows: list[tuple[Any, ...]],
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
         if not rows:
             return
         sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"  # noqa: S608
         conn = db.session.connection().connection.driver_connection
+        assert conn is not None  # a live pooled connection always has its driver connection
         conn.executemany(sql, [_sqlite_row(r) for r in rows])
         db.session.commit()
         if progress:
             progress(len(rows))
 
-    def bulk_load(self, table):  # type: ignore[no-untyped-def]
+    def bulk_load(self, table: str) -> _Null:
         return _Null()
 
     def analyze(self) -> None:
@@ -527,7 +534,13 @@ class _PostgresWriter(_Writer):
 
     chunk = 50_000
 
-    def write(self, table, cols, rows, progress=None):  # type: ignore[no-untyped-def]
+    def write(
+        self,
+        table: str,
+        cols: Sequence[str],
+        rows: list[tuple[Any, ...]],
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
         if not rows:
             return
         buf = io.StringIO()
@@ -536,6 +549,7 @@ class _PostgresWriter(_Writer):
             w.writerow(["\\N" if v is None else v for v in r])
         buf.seek(0)
         raw = db.session.connection().connection.driver_connection
+        assert raw is not None
         with raw.cursor() as cur:
             cur.copy_expert(
                 f"COPY {table} ({', '.join(cols)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buf
@@ -544,7 +558,7 @@ class _PostgresWriter(_Writer):
         if progress:
             progress(len(rows))
 
-    def bulk_load(self, table):  # type: ignore[no-untyped-def]
+    def bulk_load(self, table: str) -> _PostgresBulkLoad:
         return _PostgresBulkLoad(table)
 
     def analyze(self) -> None:

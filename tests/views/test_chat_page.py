@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from flask.testing import FlaskClient
+
+CHAT_JS = Path(__file__).resolve().parents[2] / "static" / "js" / "chat"
+IMPORT = r'^import \{([^}]*)\} from "(\./[^"]+)";'
+EXPORT = r"^export (?:async )?(?:function|class|const|let) (\w+)"
 
 
 def test_chat_requires_login(client: FlaskClient) -> None:
@@ -29,7 +34,7 @@ def test_chat_renders_for_a_user(client: FlaskClient, login_as) -> None:  # type
     # The chat's own CSS and JS, plus the vendored socket.io client.
     assert "/static/css/chat.css" in html
     assert "/static/vendor/socket.io-4.8.4.min.js" in html
-    assert re.search(r'<script type="module" src="/static/js/chat\.js', html)
+    assert re.search(r'<script type="module" src="/static/js/chat/main\.js', html)
 
 
 def test_chat_page_has_no_inline_script_style_or_handlers(client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
@@ -50,16 +55,12 @@ def test_chat_page_has_no_inline_script_style_or_handlers(client: FlaskClient, l
 
 def test_chat_static_files_are_served(client: FlaskClient, login_as) -> None:  # type: ignore[no-untyped-def]
     login_as("user")
-    for path in (
-        "/static/js/chat.js",
-        "/static/js/chat/api.js",
-        "/static/js/chat/store.js",
-        "/static/js/chat/render.js",
-        "/static/js/chat/dom.js",
-        "/static/js/chat/mentions.js",
-        "/static/js/live.js",
-        "/static/css/chat.css",
-    ):
+    modules = sorted(p.name for p in CHAT_JS.glob("*.js"))
+    # The page's entry module and the parts it starts are all there (no build step).
+    parts = ("main", "state", "socket", "threads", "conversation", "receipts", "typing", "composer")
+    assert {f"{name}.js" for name in (*parts, "attachments", "new-thread")} <= set(modules)
+    paths = [f"/static/js/chat/{name}" for name in modules]
+    for path in (*paths, "/static/js/live.js", "/static/css/chat.css"):
         resp = client.get(path)
         assert resp.status_code == 200, path
         body = resp.get_data(as_text=True)
@@ -67,3 +68,15 @@ def test_chat_static_files_are_served(client: FlaskClient, login_as) -> None:  #
         assert "innerHTML" not in body, path
         assert "insertAdjacentHTML" not in body, path
         resp.close()
+
+
+def test_chat_modules_import_only_what_exists() -> None:
+    """Each chat module imports names that the module beside it exports (else the page dies)."""
+    for module in CHAT_JS.glob("*.js"):
+        imports = re.findall(IMPORT, module.read_text(), flags=re.M)
+        for names, target in imports:
+            path = (CHAT_JS / target).resolve()
+            assert path.is_file(), f"{module.name} imports {target}"
+            exported = set(re.findall(EXPORT, path.read_text(), flags=re.M))
+            for name in (n.strip() for n in names.split(",") if n.strip()):
+                assert name in exported, f"{module.name} imports {name} from {target}"

@@ -1,4 +1,10 @@
-"""The operator dashboard (staff only): one route module per area, all on one blueprint."""
+"""The operator dashboard (staff only): one route module per area, all on one blueprint.
+
+`blueprint.py` makes `bp` (/dashboard); `overview` (the overview and its live counts),
+`threads` (thread list, bulk archive, thread page, hide/restore, export), `people` (users,
+presence) and `moderation_pages` (reports, audit log) add routes to it. Templates live in
+templates/dashboard/, partials start with `_`. Imports what its parent `views` may.
+"""
 
 from . import moderation_pages, overview, people, threads  # noqa: F401  (each adds routes to bp)
 from .blueprint import bp

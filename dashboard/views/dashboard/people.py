@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
@@ -64,7 +66,7 @@ def user_create() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             user = users_service.create_user(
-                form.username.data,
+                form.username.data or "",
                 email=form.email.data,
                 password=form.password.data,
                 role=form.role.data,
@@ -93,7 +95,7 @@ def user_create() -> ResponseReturnValue:
     ), 422
 
 
-def _admin_panel(user_id: str, **ctx) -> ResponseReturnValue:  # type: ignore[no-untyped-def]
+def _admin_panel(user_id: str, **ctx: Any) -> ResponseReturnValue:
     detail = users_service.user_detail(user_id, threads=0, messages=0)
     role_form = ctx.pop("role_form", None) or RoleForm(formdata=None, role=detail.user.role)
     return render_template(
