@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ...auth import role_required, staff_required
-from ...forms import ResolveReportForm
+from ...forms import AuditFilterForm, ResolveReportForm, query_form
 from ...services import audit as audit_service
 from ...services import reports
 from ...services.errors import BadRequest, ValidationFailed
@@ -62,14 +62,7 @@ def report_resolve(report_id: str) -> ResponseReturnValue:
 def audit() -> ResponseReturnValue:
     """The audit log, newest first, filtered by actor, action, target and time."""
     args = request.args
-    filters = audit_service.AuditFilters(
-        actor=args.get("actor", "").strip()[:64],
-        action=args.get("action", "").strip()[:64],
-        target_type=args.get("target_type", "").strip()[:32],
-        target_id=args.get("target_id", "").strip()[:64],
-        since=args.get("since", "").strip()[:32],
-        until=args.get("until", "").strip()[:32],
-    )
+    filters = audit_service.AuditFilters(**query_form(AuditFilterForm, args).data)
     cursor = args.get("cursor") or None
     error, status = None, 200
     try:

@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ...auth import role_required, staff_required
-from ...forms import ReasonForm, RoleForm, StaffAccountForm
+from ...forms import ReasonForm, RoleForm, StaffAccountForm, UserFilterForm, query_form
 from ...services import users as users_service
 from ...services.errors import Conflict, Forbidden, ValidationFailed
 from ..htmx import is_partial, target, with_toast
@@ -32,13 +32,7 @@ def presence() -> ResponseReturnValue:
 
 
 def _user_filters() -> users_service.UserFilters:
-    args = request.args
-    return users_service.UserFilters(
-        role=args.get("role", "").strip(),
-        active=args.get("active", "").strip(),
-        online=args.get("online", "").strip(),
-        q=args.get("q", "").strip()[:200],
-    )
+    return users_service.UserFilters(**query_form(UserFilterForm, request.args).data)
 
 
 @bp.get("/users")

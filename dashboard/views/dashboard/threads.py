@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import (
@@ -19,6 +18,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ...auth import role_required, staff_required
+from ...forms import ThreadFilterForm, query_form
 from ...models import Message
 from ...services import export, moderation, presence
 from ...services import threads as threads_service
@@ -41,53 +41,27 @@ FILTER_FIELDS = (
     "q",
     "sort",
 )
+DATE_FIELDS = ("created_from", "created_to", "active_from", "active_to")
 
 
 # -- parsing ----------------------------------------------------------------------------------
-
-
-def _parse_day(value: str, *, end: bool) -> datetime:
-    """`YYYY-MM-DD` (or an ISO time); a 'to' day includes the whole day."""
-    value = value.strip()
-    if len(value) == 10:
-        day = datetime.strptime(value, "%Y-%m-%d")
-        return day + timedelta(days=1) if end else day
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    # The database holds naive UTC.
-    return parsed if parsed.tzinfo is None else parsed.astimezone(UTC).replace(tzinfo=None)
 
 
 def parse_filters(
     values: Mapping[str, str],
 ) -> tuple[ThreadFilters, dict[str, str], dict[str, str]]:
     """The list's filters from a query string or form: (filters, errors by field, raw values)."""
-    raw = {k: (values.get(k) or "").strip() for k in FILTER_FIELDS}
-    errors: dict[str, str] = {}
-    state = raw["state"] or "active"
-    if state not in threads_service.STATES:
-        errors["state"] = "Pick active, archived or all."
-        state = "active"
-    sort = raw["sort"] or "activity"
-    if sort not in threads_service.SORTS:
-        errors["sort"] = "Sort by activity or created."
-        sort = "activity"
-    dates: dict[str, datetime | None] = {}
-    for name in ("created_from", "created_to", "active_from", "active_to"):
-        dates[name] = None
-        if raw[name]:
-            try:
-                dates[name] = _parse_day(raw[name], end=name.endswith("_to"))
-            except ValueError:
-                errors[name] = "Use a date such as 2026-11-26."
+    form = query_form(ThreadFilterForm, values)
+    errors = {name: errs[0] for name, errs in form.errors.items()}
+    raw = {name: form[name].data or "" for name in FILTER_FIELDS}
     filters = ThreadFilters(
-        state=state,
+        state=raw["state"],
         participant=raw["participant"] or None,
         creator=raw["creator"] or None,
         q=raw["q"][:200] or None,
-        sort=sort,
-        **dates,
+        sort=raw["sort"],
+        **{name: form[name].day for name in DATE_FIELDS},
     )
-    raw["state"], raw["sort"] = state, sort
     return filters, errors, raw
 
 
