@@ -189,7 +189,7 @@ def message_payloads(
     for att in db.session.scalars(
         sa.select(Attachment).where(Attachment.message_id.in_(ids)).order_by(Attachment.id)
     ):
-        atts[att.message_id].append(att)
+        atts[att.message_id or ""].append(att)  # never None: selected by message id
     parts: dict[str, list[tuple[str, str | None, str | None]]] = defaultdict(list)
     for tid, uid, d, r in db.session.execute(
         sa.select(

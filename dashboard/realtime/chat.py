@@ -17,14 +17,15 @@ from typing import Any
 
 from flask import current_app, request
 from flask_login import current_user
-from flask_socketio import Namespace, join_room, rooms
+from flask_socketio import join_room, rooms
 
 from ..auth.loaders import user_from_token
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..models import User
 from ..services import messages, presence, receipts, threads, typing
 from ..services.errors import NotFound, RateLimited, ServiceError, ValidationFailed
-from . import broadcast
+from . import registry
+from .base import ServerNamespace, refused
 
 
 @dataclass(frozen=True)
@@ -67,47 +68,35 @@ def acked(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any
     def wrapped(self: ChatNamespace, data: Any = None) -> dict[str, Any]:
         user = self.users.get(request.sid)
         if user is None:
-            return {"ok": False, "error": {"code": "unauthorized", "message": "Log in first."}}
+            return refused("unauthorized", "Log in first.")
         if data is None:
             data = {}
         if not isinstance(data, dict):
             return error_ack(ValidationFailed("The payload must be an object."))
         if "\\u0000" in json.dumps(data):  # PostgreSQL cannot store NUL: refuse it clearly
             return error_ack(ValidationFailed("NUL characters are not allowed."))
+        # No rollback here: the event's app context ends with the session removed (rolled back).
         try:
             return handler(self, user, data)
         except ServiceError as exc:
-            db.session.rollback()
             return error_ack(exc)
         except Exception:
-            db.session.rollback()
             current_app.logger.exception("socket event %s failed", handler.__name__)
-            return {
-                "ok": False,
-                "error": {
-                    "code": "internal_error",
-                    "message": "Something went wrong on our side.",
-                    "details": {},
-                },
-            }
+            return refused("internal_error", "Something went wrong on our side.")
 
     return wrapped
 
 
-class ChatNamespace(Namespace):
+class ChatNamespace(ServerNamespace):
     """Socket.IO `/chat`: messages, receipts, typing, presence and sync."""
 
-    def __init__(self, namespace: str = broadcast.CHAT):
+    def __init__(self, namespace: str = registry.CHAT):
         super().__init__(namespace)
         self.users: dict[str, SocketUser] = {}
         self._sweeper_lock = threading.Lock()
         self._sweeper_running = False
 
-    def trigger_event(self, event: str, *args: Any) -> Any:
-        """Route `message:send` to `on_message_send` and so on."""
-        return super().trigger_event(event.replace(":", "_"), *args)
-
-    # --- connection ---------------------------------------------------------------------
+    # --- connection (the server's own connect and disconnect only: see base.py) ----------
 
     def on_connect(self, auth: Any = None) -> None:
         """Refuse without a valid session or token; join the user's and threads' rooms."""
@@ -117,13 +106,11 @@ class ChatNamespace(Namespace):
         me = SocketUser.of(user)
         sid = request.sid
         self.users[sid] = me
-        join_room(broadcast.user_room(me.id))
+        join_room(registry.user_room(me.id))
         for tid in threads.thread_ids_for(me.id):
-            join_room(broadcast.thread_room(tid))
-        presence.track_socket(me.id, broadcast.CHAT, sid)
-        if presence.connect(me.id, sid):
-            broadcast.presence(presence.payload(me.id, True), threads.co_participant_ids(me.id))
-        db.session.rollback()
+            join_room(registry.thread_room(tid))
+        registry.add(me.id, registry.CHAT, sid)
+        presence.socket_opened(me.id, sid)
         self._start_sweeper(current_app._get_current_object())  # type: ignore[attr-defined]
 
     def on_disconnect(self, reason: Any = None) -> None:
@@ -132,11 +119,8 @@ class ChatNamespace(Namespace):
         me = self.users.pop(sid, None)
         if me is None:
             return
-        presence.untrack_socket(me.id, broadcast.CHAT, sid)
-        if presence.disconnect(me.id, sid):
-            typing.stop_all(me.id)
-            presence.record_last_seen([me.id])
-            broadcast.presence(presence.payload(me.id, False), threads.co_participant_ids(me.id))
+        registry.remove(me.id, registry.CHAT, sid)
+        presence.socket_closed(me.id, sid)
 
     def _start_sweeper(self, app: Any) -> None:
         """One background task per process: typing expiry and the presence heartbeat."""
@@ -153,15 +137,13 @@ class ChatNamespace(Namespace):
         while True:
             time.sleep(1.0)
             try:
-                typing.expire()
-                now = time.monotonic()
-                if now - last_beat >= beat_every:
-                    last_beat = now
-                    with app.app_context():
-                        for uid in presence.heartbeat():
-                            broadcast.presence(
-                                presence.payload(uid, False), threads.co_participant_ids(uid)
-                            )
+                with app.app_context():  # Redis presence and the registry read the app config
+                    typing.expire()
+                    now = time.monotonic()
+                    if now - last_beat >= beat_every:
+                        last_beat = now
+                        registry.heartbeat()
+                        presence.heartbeat()  # announces whoever went offline elsewhere
             except Exception:
                 app.logger.exception("chat sweeper failed")
             # Stop once the namespace has been empty a few seconds; the next connect restarts it.
@@ -253,7 +235,7 @@ class ChatNamespace(Namespace):
         thread_id = data.get("threadId")
         if not isinstance(thread_id, str) or not thread_id:
             raise ValidationFailed("threadId is required.", {"fields": {"threadId": "required"}})
-        if broadcast.thread_room(thread_id) not in rooms():
+        if registry.thread_room(thread_id) not in rooms():
             raise NotFound("There is no such thread.")
         return thread_id
 

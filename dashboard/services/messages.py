@@ -17,9 +17,9 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from .. import events
 from ..extensions import db
 from ..models import Attachment, Mention, Message, Participant, Thread, User, new_id, utcnow
-from ..realtime import broadcast
 from ..serializers import iso, message_json, message_payload, message_payloads
 from .errors import BadRequest, Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
 from .pagination import BadCursor, decode_cursor, encode_cursor
@@ -346,7 +346,7 @@ def send_message(
         if replay is None:
             raise
         return message_payload(replay), False
-    broadcast.message_new(thread_id, payload)
+    events.message_new(thread_id, payload)
     return payload, True
 
 
@@ -394,7 +394,7 @@ def edit_message(author: Author, message_id: Any, content: Any) -> dict[str, Any
         db.session.add(Mention(message_id=msg.id, user_id=uid))
     db.session.commit()
     payload = message_payload(msg)
-    broadcast.message_updated(msg.thread_id, payload)
+    events.message_updated(msg.thread_id, payload)
     return payload
 
 
@@ -410,7 +410,7 @@ def delete_message(author: Author, message_id: Any) -> dict[str, Any]:
     db.session.execute(sa.delete(Mention).where(Mention.message_id == msg.id))
     db.session.commit()
     payload = message_payload(msg)
-    broadcast.message_updated(msg.thread_id, payload)
+    events.message_updated(msg.thread_id, payload)
     return payload
 
 
@@ -481,7 +481,8 @@ def _parse_since(since: Any) -> tuple[datetime, str]:
         )
     if since.startswith("c."):
         try:
-            return decode_cursor(since[2:], datetime, str, field_name="since")  # type: ignore[return-value]
+            at, mid = decode_cursor(since[2:], datetime, str, field_name="since")
+            return at, mid
         except BadCursor:
             raise ValidationFailed(
                 "since must be a cursor or an ISO time.", {"fields": {"since": "invalid"}}

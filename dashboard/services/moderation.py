@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from .. import events
 from ..extensions import db
 from ..models import Message, User, utcnow
-from ..realtime import broadcast
 from ..serializers import message_payload
 from . import audit
 from .errors import NotFound
@@ -50,7 +50,7 @@ def stage_hide(actor: User, message_id: str, reason: str | None) -> Message | No
 def announce(message_id: str) -> Message:
     """Send the message's current public form to the thread's open chats (after the commit)."""
     msg = _load(message_id)
-    broadcast.message_updated(msg.thread_id, message_payload(msg))
+    events.message_updated(msg.thread_id, message_payload(msg))
     return msg
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -49,19 +48,19 @@ def encode_cursor(*values: str | datetime) -> str:
 
 
 def decode_cursor(
-    cursor: str, *types: Callable[[str], Any], field_name: str = "cursor"
+    cursor: str, *types: type[str] | type[datetime], field_name: str = "cursor"
 ) -> tuple[Any, ...]:
     """The values of a cursor, each parsed by its type (`datetime` or `str`); else BadCursor.
 
-    The last value (the id) may hold `|`; every value must be non-empty.
+    The last value (the id) may hold `|`, and may be empty (a sync position before any row).
     """
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         parts = raw.split("|", len(types) - 1)
-        if len(parts) != len(types) or not all(parts):
+        if len(parts) != len(types):
             raise ValueError("wrong shape")
         return tuple(
-            datetime.fromisoformat(p) if t is datetime else t(p)
+            datetime.fromisoformat(p) if t is datetime else p
             for t, p in zip(types, parts, strict=True)
         )
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):

@@ -8,9 +8,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from .. import events
 from ..extensions import db
 from ..models import Message, Participant, Report, User, new_id, utcnow
-from ..realtime import broadcast
 from ..serializers import iso
 from . import audit, moderation
 from .errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -47,7 +47,7 @@ def report_message(reporter: User, message_id: str, reason: Any) -> dict[str, An
         "state": report.state or "open",
         "createdAt": iso(report.created_at),
     }
-    broadcast.report_new({"id": report.id, "messageId": message_id, "threadId": thread_id})
+    events.report_new({"id": report.id, "messageId": message_id, "threadId": thread_id})
     return payload
 
 

@@ -4,7 +4,7 @@ Staff and end users call the same functions with different arguments (as pypi/wa
 admin views use the same user service as its public ones): an end user's calls name the
 member whose threads they are; staff calls name filters over every thread. Views, the API,
 sockets and other services import this package; it imports models, serializers, `audit`,
-`pagination`, `reasons` and `realtime.broadcast`.
+`pagination`, `reasons` and `dashboard.events`.
 """
 
 from .commands import (

@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
+from ... import events
 from ...extensions import db
 from ...models import Participant, Thread, User, new_id, utcnow
-from ...realtime import broadcast
 from .. import audit
 from ..errors import Forbidden, NotFound, ValidationFailed
 from ..reasons import clean_reason
@@ -102,7 +102,7 @@ def create_thread(
         db.session.add(Participant(thread_id=thread.id, user_id=uid, joined_at=_later(now, i)))
     db.session.commit()
     payload = thread_payload(thread)
-    broadcast.thread_event("thread:new", payload, [creator.id, *others])
+    events.thread_event("thread:new", payload, [creator.id, *others])
     return payload
 
 
@@ -130,7 +130,7 @@ def update_thread(
     thread.updated_at = utcnow()
     db.session.commit()
     payload = thread_payload(thread)
-    broadcast.thread_event("thread:updated", payload, [u["id"] for u in payload["participants"]])
+    events.thread_event("thread:updated", payload, [u["id"] for u in payload["participants"]])
     return payload
 
 
@@ -153,8 +153,8 @@ def add_participants(user: User, thread_id: str, user_ids: Any) -> dict[str, Any
     db.session.commit()
     payload = thread_payload(thread)
     if new:
-        broadcast.thread_event("thread:new", payload, new)
-        broadcast.thread_event("thread:updated", payload, sorted(current))
+        events.thread_event("thread:new", payload, new)
+        events.thread_event("thread:updated", payload, sorted(current))
     return payload
 
 
@@ -170,8 +170,8 @@ def remove_participant(user: User, thread_id: str, user_id: str) -> dict[str, An
     thread.updated_at = utcnow()
     db.session.commit()
     payload = thread_payload(thread)
-    broadcast.thread_event("thread:removed", {"id": thread_id}, [user_id])
-    broadcast.thread_event("thread:updated", payload, [u["id"] for u in payload["participants"]])
+    events.thread_event("thread:removed", {"id": thread_id}, [user_id])
+    events.thread_event("thread:updated", payload, [u["id"] for u in payload["participants"]])
     return payload
 
 
@@ -231,4 +231,4 @@ def _announce(thread_ids: list[str]) -> None:
     )
     for t in threads:
         users = [p.user for p in t.participants]
-        broadcast.thread_event("thread:updated", thread_payload(t, users), [u.id for u in users])
+        events.thread_event("thread:updated", thread_payload(t, users), [u.id for u in users])

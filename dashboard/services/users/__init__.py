@@ -3,7 +3,7 @@
 One user service for every audience (pypi/warehouse's model): the login page, Clerk tokens,
 the CLI, the API's people finder and the dashboard's Users pages all call these functions.
 Views, the API, auth, the CLI and other services import this package; it imports models,
-`audit`, `presence`, `pagination`, `reasons` and `realtime.broadcast`.
+`audit`, `presence`, `pagination`, `reasons` and `dashboard.events`.
 """
 
 from .accounts import (

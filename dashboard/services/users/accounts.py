@@ -13,9 +13,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from ... import events
 from ...extensions import db
 from ...models import ROLES, User, utcnow
-from ...realtime import broadcast
 from .. import audit
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..reasons import clean_reason
@@ -217,7 +217,7 @@ def set_active(actor: User, user_id: str, active: bool, reason: str | None) -> U
     audit.record(actor, f"user.{verb}", "user", user.id, reason=reason)
     db.session.commit()
     if not active:
-        broadcast.end_user_sessions(user.id)
+        events.sessions_ended(user.id)
     return user
 
 
@@ -239,5 +239,5 @@ def change_role(actor: User, user_id: str, role: str, reason: str | None) -> Use
         actor, "user.role", "user", user.id, reason=reason, details={"from": old, "to": role}
     )
     db.session.commit()
-    broadcast.end_user_sessions(user.id)
+    events.sessions_ended(user.id)
     return user

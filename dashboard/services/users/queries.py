@@ -110,7 +110,8 @@ def recently_seen(cursor: str | None = None, limit: int | None = None) -> Page[U
     nxt = None
     if len(rows) > limit:
         rows = rows[:limit]
-        nxt = encode_cursor(rows[-1].last_seen_at, rows[-1].id)
+        last = rows[-1]
+        nxt = encode_cursor(last.last_seen_at or last.created_at, last.id)  # never None here
     return Page(rows, nxt)
 
 
