@@ -2,10 +2,11 @@
 
     python -m bench.search [--backend postgresql|sqlite|both] [--reps 30] [--naive-reps 1]
 
-PostgreSQL: database `bench_search`, a copy of the `chatdesk_bench` template (1M messages, 100k
-threads), made when missing (or seeded from scratch when the template is missing too), then
-migrated. SQLite: `bench/.cache/search-1m.db`, seeded once with the Foundation's seed and reused.
-Both get the same few "needle" messages (rare words) so that the mix has rare terms with hits.
+PostgreSQL: database `bench_search`, a copy of the template database (`BENCH_TEMPLATE`, by
+default `chatdesk_bench`: 1M messages, 100k threads; see bench/common.py), made when missing
+(or seeded from scratch when the template is missing too), then migrated. SQLite:
+`bench/.cache/search-1m.db`, seeded once with the Foundation's seed and reused. Both get the
+same few "needle" messages (rare words) so that the mix has rare terms with hits.
 
 Each query of the mix runs through `dashboard.services.search.search` as a staff or an end user
 (the server time of the first page of 20: plan, strategy, SQL, loading the messages, snippets),
@@ -17,7 +18,6 @@ then `RESULT …`.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
@@ -28,27 +28,18 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bench.common import SEED_SIZES, ensure_database, make_app
+
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "bench" / ".cache"
 SQLITE_PATH = CACHE / "search-1m.db"
-PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_DB = "bench_search"
-PG_TEMPLATE = "chatdesk_bench"
-SIZES = {"users": 10_000, "threads": 100_000, "messages": 1_000_000}
 # Rare words planted in the corpus: (word, how many messages).
 NEEDLES = (("kumquat", 40), ("zeppelin", 400))
 TARGETS = {
     "postgresql": {"p50": 5.0, "p95": 25.0, "max": 100.0},
     "sqlite": {"p95": 15.0},
 }
-
-
-def _app(url: str):  # type: ignore[no-untyped-def]
-    from dashboard import create_app
-
-    return create_app(
-        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False}
-    )
 
 
 def _seed(app: Any) -> None:
@@ -63,7 +54,7 @@ def _seed(app: Any) -> None:
             print(f"\r  seeding: {done['messages']:,} messages", end="", file=sys.stderr)
 
     with app.app_context():
-        seed(**SIZES, progress=progress)
+        seed(**SEED_SIZES, progress=progress)
     print(f"\n  seeded in {time.perf_counter() - started:.0f} s", file=sys.stderr)
 
 
@@ -115,24 +106,8 @@ def _migrate(app: Any) -> None:
 
 def prepare_postgresql() -> Any:
     """bench_search: copied from the template (or seeded), migrated, with the needles."""
-    from dashboard.config import normalize_database_url
-
-    server = normalize_database_url(PG_SERVER)
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        names = set(conn.execute(sa.text("SELECT datname FROM pg_database")).scalars())
-        fresh = PG_DB not in names
-        if fresh and PG_TEMPLATE in names:
-            print(f"  creating {PG_DB} from the template {PG_TEMPLATE}", file=sys.stderr)
-            conn.execute(sa.text(f'CREATE DATABASE "{PG_DB}" TEMPLATE "{PG_TEMPLATE}"'))
-        elif fresh:
-            conn.execute(sa.text(f'CREATE DATABASE "{PG_DB}"'))
-    admin.dispose()
-    url = sa.make_url(server).set(database=PG_DB).render_as_string(hide_password=False)
-    app = _app(url)
-    _migrate(app)
-    if fresh and PG_TEMPLATE not in names:
-        _seed(app)
+    url = ensure_database(PG_DB)
+    app = make_app(url)
     _plant_needles(app)
     _vacuum_once(url)
     return app
@@ -155,7 +130,7 @@ def prepare_sqlite() -> Any:
     """bench/.cache/search-1m.db: seeded once (the FTS triggers index it), then reused."""
     CACHE.mkdir(parents=True, exist_ok=True)
     fresh = not SQLITE_PATH.exists()
-    app = _app(f"sqlite:///{SQLITE_PATH}")
+    app = make_app(f"sqlite:///{SQLITE_PATH}")
     _migrate(app)
     if fresh:
         _seed(app)
@@ -275,14 +250,16 @@ def _naive(app: Any, viewer: Any, query: str) -> float:
     """One naive scan: LIKE/ILIKE per word and the same filters, newest first, LIMIT 21."""
     from dashboard.extensions import db
     from dashboard.services.search import parser
-    from dashboard.services.search.service import _Query
+    from dashboard.services.search.backends import backend_for
+    from dashboard.services.search.compile import compile_query
 
     with app.app_context():
         pg = db.engine.dialect.name == "postgresql"
         started = time.perf_counter()
         plan = parser.parse(query)
-        q = _Query(db.engine.dialect.name, viewer, viewer.is_staff, plan, [])
-        if not q.resolve():
+        backend = backend_for(db.engine.dialect.name)
+        q = compile_query(viewer, viewer.is_staff, plan, [], backend)
+        if q is None:
             return (time.perf_counter() - started) * 1000
         like = "ILIKE" if pg else "LIKE"  # SQLite's LIKE is case-insensitive for ASCII
         conds = list(q.conds)

@@ -97,6 +97,26 @@ class _Devnull(io.StringIO):
         return None
 
 
+@chatdesk.command("purge-uploads")
+@click.option(
+    "--older-than-hours",
+    type=click.IntRange(1, 24 * 3650),
+    default=None,
+    help="Grace period; default UPLOAD_GRACE_HOURS (24).",
+)
+@click.option("--dry-run", is_flag=True, help="Only count what would be removed.")
+def purge_uploads_command(older_than_hours: int | None, dry_run: bool) -> None:
+    """Remove uploads never attached to a message after a grace period (rows and files)."""
+    from datetime import timedelta
+
+    from .services import uploads as uploads_service
+
+    hours = older_than_hours or current_app.config["UPLOAD_GRACE_HOURS"]
+    count, size = uploads_service.purge_unattached(timedelta(hours=hours), dry_run=dry_run)
+    verb = "Would remove" if dry_run else "Removed"
+    click.echo(f"{verb} {count} unattached upload(s), {size} bytes, older than {hours} h.")
+
+
 def init_app(app: Flask) -> None:
     """Add the `chatdesk` command group."""
     app.cli.add_command(chatdesk)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +95,25 @@ def load_config(
             "MAX_TITLE_CHARS", env.get("MAX_TITLE_CHARS"), 200, lo=1, hi=1000
         ),
         "MAX_PAGE_SIZE": parse_int("MAX_PAGE_SIZE", env.get("MAX_PAGE_SIZE"), 100, lo=1, hi=1000),
+        # One bucket per user for sends over the API and the socket alike.
         "SEND_RATE_LIMIT": env.get("SEND_RATE_LIMIT") or "120/minute",
+        "TYPING_RATE_LIMIT": env.get("TYPING_RATE_LIMIT") or "40/minute",
+        "UPLOADS_PER_DAY": parse_int(
+            "UPLOADS_PER_DAY", env.get("UPLOADS_PER_DAY"), 200, lo=1, hi=1_000_000
+        ),
+        "UPLOAD_BYTES_PER_DAY": parse_int(
+            "UPLOAD_BYTES_PER_DAY",
+            env.get("UPLOAD_BYTES_PER_DAY"),
+            500 * 1024 * 1024,
+            lo=1024,
+            hi=1 << 40,
+        ),
+        "UPLOAD_GRACE_HOURS": parse_int(
+            "UPLOAD_GRACE_HOURS", env.get("UPLOAD_GRACE_HOURS"), 24, lo=1, hi=24 * 365
+        ),
+        "MAX_SOCKETS_PER_USER": parse_int(
+            "MAX_SOCKETS_PER_USER", env.get("MAX_SOCKETS_PER_USER"), 20, lo=1, hi=10_000
+        ),
         "PRESENCE_TTL": parse_int("PRESENCE_TTL", env.get("PRESENCE_TTL"), 30, lo=3, hi=3600),
         "ACTIVITY_INTERVAL": parse_int(
             "ACTIVITY_INTERVAL", env.get("ACTIVITY_INTERVAL"), 10, lo=1, hi=3600
@@ -103,6 +122,7 @@ def load_config(
             "SESSION_COOKIE_SECURE", env.get("SESSION_COOKIE_SECURE")
         ),
         "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_DAYS": parse_int("SESSION_DAYS", env.get("SESSION_DAYS"), 30, lo=1, hi=365),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
@@ -113,6 +133,13 @@ def load_config(
     }
     cfg["MAX_CONTENT_LENGTH"] = cfg["MAX_UPLOAD_BYTES"] + 64 * 1024
     cfg.update(overrides)
+    # A login lasts SESSION_DAYS at most, with or without "remember me" (the user loader checks
+    # the login's time too, so a copied cookie does not outlive it); the remember cookie is
+    # Secure whenever the session cookie is.
+    lifetime = timedelta(days=cfg["SESSION_DAYS"])
+    cfg.setdefault("REMEMBER_COOKIE_DURATION", lifetime)
+    cfg.setdefault("PERMANENT_SESSION_LIFETIME", lifetime)
+    cfg.setdefault("REMEMBER_COOKIE_SECURE", cfg["SESSION_COOKIE_SECURE"])
 
     if not cfg["SECRET_KEY"]:
         if not (cfg["TESTING"] or debug):

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
+from markupsafe import Markup, escape
 
 from .extensions import db
 from .models import Attachment, Mention, Message, Participant, Thread, User
@@ -148,6 +149,25 @@ def typing_json(
         "timestamp": iso(timestamp),
         "isTyping": is_typing,
     }
+
+
+class _Segmented(Protocol):
+    """A search snippet (services/search/snippets.py): text in (piece, highlighted) pieces."""
+
+    def segments(self) -> Iterable[tuple[str, bool]]: ...
+
+
+def snippet_html(snippet: _Segmented) -> Markup:
+    """A search snippet as HTML: its text escaped, its highlighted words in <mark> tags.
+
+    The Search page shows it (the `highlight` filter) and the API sends it as `snippet`.
+    """
+    html = "".join(
+        f"<mark>{escape(piece)}</mark>" if marked else str(escape(piece))
+        for piece, marked in snippet.segments()
+    )
+    # Safe: every piece of the text went through escape(); the only markup is our <mark>s.
+    return Markup(html)  # noqa: S704
 
 
 # -- messages in batches: status and relations loaded once per batch ---------------------

@@ -227,3 +227,19 @@ def test_allowed_imports_pass():
     )
     assert import_violations(source, "dashboard.services.threads") == []
     assert import_violations("from .base import Base\n", "dashboard.models.users") == []
+
+
+# `# type: ignore` comments in dashboard/ when mypy came to CI was 16; they only go down.
+# Lower this when you remove one; an added one fails here (fix the type instead).
+MAX_TYPE_IGNORES = 4
+
+
+def test_type_ignores_only_go_down():
+    """mypy's escape hatch is not used more than it was: every new def is typed for real."""
+    found = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "# type: ignore" in line
+    ]
+    assert len(found) <= MAX_TYPE_IGNORES, "new '# type: ignore' comments:\n" + "\n".join(found)

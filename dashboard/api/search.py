@@ -6,7 +6,7 @@ from flask import request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from ..serializers import message_payloads
+from ..serializers import message_payloads, snippet_html
 from ..services import search as search_service
 from ..services.errors import BadRequest, ValidationFailed
 from .views import bp
@@ -22,9 +22,9 @@ def search_messages() -> ResponseReturnValue:
         limit = int(raw_limit)
     except ValueError:
         limit = -1
-    if not 1 <= limit <= search_service.service.PAGE_MAX:
+    if not 1 <= limit <= search_service.PAGE_MAX:
         raise ValidationFailed(
-            f"limit must be a whole number from 1 to {search_service.service.PAGE_MAX}.",
+            f"limit must be a whole number from 1 to {search_service.PAGE_MAX}.",
             {"fields": {"limit": "out of range"}},
         )
     try:
@@ -39,10 +39,10 @@ def search_messages() -> ResponseReturnValue:
     except search_service.BadCursor as exc:
         raise BadRequest(str(exc), {"fields": {"cursor": "invalid"}}) from None
     # The same Message JSON as everywhere else (status from the watermarks), plus the snippet:
-    # escaped text with only the <mark> tags the search service added.
+    # escaped text with <mark> tags around the highlights (the Search page's HTML).
     items = message_payloads([hit.message for hit in result.items])
     for item, hit in zip(items, result.items, strict=True):
-        item["snippet"] = str(hit.snippet)
+        item["snippet"] = str(snippet_html(hit.snippet))
     body: dict = {"items": items, "nextCursor": result.next_cursor}
     if result.searched:
         body["total"] = result.total

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Flask, current_app, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
@@ -13,11 +15,23 @@ from .clerk import TokenError, verify_token
 
 
 def load_user(token: str) -> User | None:
-    """The session's user: 'id|version' must match the stored version and the user be active."""
-    user_id, _, version = token.partition("|")
+    """The session's user from 'id|version|login time' (the session or remember cookie).
+
+    The version must be the stored one (a logout, deactivation or role change bumps it, on
+    every process at once since it lives in the database), the login no older than
+    SESSION_DAYS, and the user active. Anything else is no user: the caller logs in again.
+    """
+    parts = token.split("|") if isinstance(token, str) else []
+    if len(parts) != 3 or not parts[2].isdigit():
+        return None
+    user_id, version, issued = parts
+    lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+    if not 0 <= time.time() - int(issued) <= lifetime:
+        return None
     user = db.session.get(User, user_id)
     if user is None or not user.is_active or str(user.session_version) != version:
         return None
+    user.session_token = token
     return user
 
 
@@ -48,10 +62,23 @@ def user_from_token(token: str) -> User | None:
     return upsert_from_claims(claims)
 
 
-def load_user_from_request(_request: object) -> User | None:
-    """API callers may authenticate with a Clerk session token instead of the cookie."""
+def authenticate_bearer() -> bool | None:
+    """For an API request with `Authorization: Bearer`, make its user the caller.
+
+    Returns None without such a header, True when the token verified (that user is the caller,
+    whatever cookie came along: one request, one credential), False when it did not (the
+    request is then answered 401 and the cookie is not consulted).
+    """
+    if not request.path.startswith("/api/"):
+        return None
     token = bearer_token()
-    return user_from_token(token) if token else None
+    if token is None:
+        return None
+    user = user_from_token(token)
+    if user is None:
+        return False
+    login_manager._update_request_context_with_user(user)
+    return True
 
 
 def unauthorized() -> ResponseReturnValue:
@@ -71,6 +98,5 @@ def init_app(app: Flask) -> None:
     """Wire the loaders into Flask-Login."""
     login_manager.init_app(app)
     login_manager.user_loader(load_user)
-    login_manager.request_loader(load_user_from_request)
     login_manager.unauthorized_handler(unauthorized)
     login_manager.session_protection = "basic"

@@ -62,6 +62,10 @@ def logout() -> ResponseReturnValue:
     """GET asks to confirm; POST (with its CSRF token) ends the session."""
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
+        if current_user.is_authenticated:
+            # Clearing this browser's cookie is not enough: a copy of it (or of the remember
+            # cookie) would still log in. The version bump ends them on every process.
+            users_service.end_sessions(current_user._get_current_object())
         logout_user()
         flash("You are logged out.", "info")
         return redirect(url_for("auth.login"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -56,8 +57,14 @@ class User(UserMixin, Model):
         return check_password_hash(self.password_hash, password)
 
     def get_id(self) -> str:
-        """Flask-Login's session token: id plus session version, so a bump ends old sessions."""
-        return f"{self.id}|{self.session_version}"
+        """Flask-Login's session token: id, session version and login time (Unix seconds).
+
+        A bump of the version (logout, deactivation, role or password change) ends every older
+        session and remember cookie; the login time bounds how long one lasts. A user loaded
+        from a token keeps that token (`session_token`), so the cookie is not re-stamped.
+        """
+        token = getattr(self, "session_token", None)
+        return token or f"{self.id}|{self.session_version}|{int(time.time())}"
 
     def has_role(self, role: str) -> bool:
         """True when this user's role is `role` or above it."""

@@ -20,10 +20,9 @@ from flask_login import current_user
 from flask_socketio import join_room, rooms
 
 from ..auth.loaders import user_from_token
-from ..extensions import limiter
 from ..models import User
-from ..services import messages, presence, receipts, threads, typing
-from ..services.errors import NotFound, RateLimited, ServiceError, ValidationFailed
+from ..services import messages, presence, rate_limits, receipts, threads, typing
+from ..services.errors import NotFound, ServiceError, ValidationFailed
 from . import registry
 from .base import ServerNamespace, refused
 
@@ -162,7 +161,7 @@ class ChatNamespace(ServerNamespace):
     @acked
     def on_message_send(self, me: SocketUser, data: dict[str, Any]) -> dict[str, Any]:
         """Persist, ack after the commit, then (inside the service) broadcast `message:new`."""
-        _check_send_rate(me.id)
+        rate_limits.hit("send", me.id)  # one bucket with the API's sends
         thread_id = data.get("threadId")
         if not isinstance(thread_id, str) or not thread_id:
             raise ValidationFailed("threadId is required.", {"fields": {"threadId": "required"}})
@@ -205,7 +204,9 @@ class ChatNamespace(ServerNamespace):
     @acked
     def on_typing_start(self, me: SocketUser, data: dict[str, Any]) -> dict[str, Any]:
         """Show the user as typing in a thread of theirs (until stop, or 6 s)."""
-        typing.start(me.id, self._my_thread(data))
+        thread_id = self._my_thread(data)
+        rate_limits.hit("typing", me.id)
+        typing.start(me.id, thread_id)
         return {"ok": True}
 
     @acked
@@ -238,14 +239,3 @@ class ChatNamespace(ServerNamespace):
         if registry.thread_room(thread_id) not in rooms():
             raise NotFound("There is no such thread.")
         return thread_id
-
-
-def _check_send_rate(user_id: str) -> None:
-    """The same per-user send limit as the API (Flask-Limiter's storage: Redis or memory)."""
-    if not current_app.config.get("RATELIMIT_ENABLED", True):
-        return
-    from limits import parse
-
-    rate = parse(current_app.config.get("SEND_RATE_LIMIT", "120/minute"))
-    if not limiter.limiter.hit(rate, "socket-send", user_id):
-        raise RateLimited("Too many messages. Wait a moment and try again.")

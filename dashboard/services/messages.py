@@ -232,6 +232,8 @@ def send_message(
         raise ValidationFailed("parentId must be a message id.", {"fields": {"parentId": "id"}})
 
     if parent_id is not None:
+        # Membership first: what a reply may point at tells a non-member nothing (404 always).
+        _check_member(author.id, thread_id)
         parent_thread = db.session.scalar(
             sa.select(Message.thread_id).where(Message.id == parent_id)
         )

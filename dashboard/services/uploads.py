@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -20,7 +21,7 @@ from flask import current_app
 from ..extensions import db
 from ..models import Attachment, Message, Participant, User, new_id, utcnow
 from ..serializers import attachment_json
-from .errors import NotFound, PayloadTooLarge, ValidationFailed
+from .errors import NotFound, PayloadTooLarge, RateLimited, ValidationFailed
 
 SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
@@ -51,11 +52,44 @@ def _clean_name(name: str | None) -> str | None:
     return cleaned[:255] or None
 
 
+def used_today(uploader_id: str) -> tuple[int, int]:
+    """(uploads, bytes) the user stored in the last 24 hours (the database is the counter, so
+    every process sees the same figures)."""
+    since = utcnow() - timedelta(days=1)
+    count, total = db.session.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Attachment.size), 0)).where(
+            Attachment.uploader_id == uploader_id,
+            Attachment.storage_name.is_not(None),
+            Attachment.created_at >= since,
+        )
+    ).one()
+    return int(count or 0), int(total or 0)
+
+
+def _quota_left(uploader_id: str) -> int:
+    """Bytes the user may still upload today; RateLimited when the count or bytes are spent."""
+    cfg = current_app.config
+    count, total = used_today(uploader_id)
+    per_day, bytes_per_day = cfg["UPLOADS_PER_DAY"], cfg["UPLOAD_BYTES_PER_DAY"]
+    details = {"uploadsPerDay": per_day, "bytesPerDay": bytes_per_day, "bytesUsed": total}
+    if count >= per_day:
+        raise RateLimited(f"At most {per_day} uploads a day. Try again later.", details)
+    if total >= bytes_per_day:
+        raise RateLimited("Today's upload allowance is used up. Try again later.", details)
+    return bytes_per_day - total
+
+
 def save_upload(
     uploader: User, stream: IO[bytes], filename: str | None, make_url: Callable[[str], str]
 ) -> dict[str, Any]:
-    """Store an uploaded file; its Attachment JSON (not yet attached to a message)."""
+    """Store an uploaded file; its Attachment JSON (not yet attached to a message).
+
+    Limited per file (MAX_UPLOAD_BYTES, 413) and per user and day (UPLOADS_PER_DAY,
+    UPLOAD_BYTES_PER_DAY, 429): the bytes are counted while they arrive, so a file that would
+    pass the day's allowance is refused before it is all written.
+    """
     limit = current_app.config["MAX_UPLOAD_BYTES"]
+    left = _quota_left(uploader.id)
     folder = Path(current_app.config["UPLOAD_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
     storage_name = secrets.token_urlsafe(24)
@@ -68,6 +102,11 @@ def save_upload(
                 size += len(chunk)
                 if size > limit:
                     raise PayloadTooLarge(f"An upload is at most {limit} bytes.", {"limit": limit})
+                if size > left:
+                    raise RateLimited(
+                        "This file would pass today's upload allowance. Try again later.",
+                        {"bytesLeft": left},
+                    )
                 if len(head) < 16:
                     head = (head + chunk)[:16]
                 out.write(chunk)
@@ -125,3 +164,41 @@ def open_upload(user_id: str, attachment_id: str) -> tuple[Path, Attachment]:
     if not path.is_file():
         raise NotFound("There is no such file.")
     return path, att
+
+
+def purge_unattached(older_than: timedelta, *, dry_run: bool = False) -> tuple[int, int]:
+    """Remove uploads never sent with a message after `older_than`: rows and files.
+
+    Returns (uploads, bytes). A file already missing from disk is fine (a crash between the
+    unlink and the commit of an earlier run); the row goes anyway.
+    """
+    cutoff = utcnow() - older_than
+    folder = Path(current_app.config["UPLOAD_DIR"])
+    unattached = (
+        Attachment.message_id.is_(None),
+        Attachment.storage_name.is_not(None),
+        Attachment.created_at < cutoff,
+    )
+    stale = sa.select(Attachment).where(*unattached).order_by(Attachment.id)
+    if dry_run:
+        count, total = db.session.execute(
+            sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Attachment.size), 0)).where(
+                *unattached
+            )
+        ).one()
+        db.session.rollback()
+        return int(count or 0), int(total or 0)
+    count = total = 0
+    while ids := list(db.session.scalars(stale.with_only_columns(Attachment.id).limit(500))):
+        # The same conditions again: an upload sent with a message meanwhile stays.
+        gone = db.session.execute(
+            sa.delete(Attachment)
+            .where(Attachment.id.in_(ids), *unattached)
+            .returning(Attachment.storage_name, Attachment.size)
+        ).all()
+        db.session.commit()
+        for name, size in gone:
+            (folder / str(name)).unlink(missing_ok=True)
+            count += 1
+            total += size or 0
+    return count, total

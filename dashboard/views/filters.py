@@ -1,6 +1,7 @@
 """The Jinja filters every page shares, registered on the app by `init_app`.
 
-Views and templates use these; this module imports only the models' clock. Presentation
+Views and templates use these; this module imports only the models' clock and the
+serializers' `snippet_html` (the API sends the same HTML). Presentation
 (ages, ISO times, excerpts, safe links, mention highlighting) is made here, never in a
 service, so a service hands templates plain data and offsets.
 """
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 from flask import Flask
 
 from ..models import utcnow
+from ..serializers import snippet_html
 
 _URL_OK = ("http", "https")
 
@@ -107,6 +109,7 @@ FILTERS: dict[str, Any] = {
     "excerpt": excerpt,
     "safe_url": safe_url,
     "mention_segments": mention_segments,
+    "highlight": snippet_html,  # a search snippet's text with <mark>ed words
 }
 
 

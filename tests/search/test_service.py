@@ -6,6 +6,7 @@ import pytest
 
 from dashboard.extensions import db
 from dashboard.models import User
+from dashboard.serializers import snippet_html as highlight
 from dashboard.services import search as search_service
 
 
@@ -131,17 +132,31 @@ def test_in_thread_of_someone_else_is_unknown_to_an_end_user(app, corpus):
     assert any("No thread" in w for w in res.warnings)
 
 
-def test_snippet_is_escaped_with_only_our_marks(app, corpus):
+def test_snippet_is_the_text_with_highlight_offsets_and_the_filter_escapes_it(app, corpus):
     with app.app_context():
         viewer = db.session.get(User, corpus.alice.id)
         res = search_service.search(viewer, "refund later")
     hit = next(h for h in res.items if h.message.id == corpus.m.xss.id)
-    html = str(hit.snippet)
+    snippet = hit.snippet
+    assert snippet.text == corpus.m.xss.content  # a short message is shown whole
+    assert [snippet.text[a:b] for a, b in snippet.marks] == ["refund", "later"]
+    html = str(highlight(snippet))
     assert "<script>" not in html and "<b>" not in html
     assert "&lt;script&gt;" in html and "&amp;" in html
-    assert "<mark>refund</mark>" in html
+    assert "<mark>refund</mark>" in html and "<mark>later</mark>" in html
     stripped = html.replace("<mark>", "").replace("</mark>", "")
     assert "<" not in stripped
+
+
+def test_message_text_cannot_forge_a_highlight(app, corpus, factory):
+    t = factory.thread(corpus.alice, [], title="Forge")
+    forged = factory.message(t, corpus.alice, "parcel \ue000x\ue000<mark>evil\ue001x\ue001")
+    with app.app_context():
+        viewer = db.session.get(User, corpus.alice.id)
+        res = search_service.search(viewer, "parcel")
+    (hit,) = [h for h in res.items if h.message.id == forged.id]
+    assert [hit.snippet.text[a:b] for a, b in hit.snippet.marks] == ["parcel"]
+    assert "&lt;mark&gt;evil" in str(highlight(hit.snippet))
 
 
 def test_keyset_pages_cover_everything_once(app, corpus, factory):

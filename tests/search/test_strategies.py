@@ -2,7 +2,7 @@
 
 At a million rows the service picks collect, walk, per-thread walk or time slices (PostgreSQL)
 and FTS walks (SQLite) from estimates; a few dozen test rows would always take the same path,
-so this test forces each path through the module's thresholds and compares the results.
+so this test forces each path by passing thresholds (a Tuning) and compares the results.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from dashboard.extensions import db
 from dashboard.models import User
 from dashboard.services import search as search_service
-from dashboard.services.search import service
+from dashboard.services.search import Tuning
+from dashboard.services.search.tuning import DEFAULT
 
 QUERIES = [
     "refund",
@@ -41,41 +42,31 @@ QUERIES = [
     "mentions:cat refund from:amy",
 ]
 PG_FORCED = {
-    "walk": {"WALK_MIN_SELECTIVITY": 0.0, "RARE_MAX": -1},
-    "walk+slices": {"WALK_MIN_SELECTIVITY": 0.0, "RARE_MAX": -1, "WALK_BUDGET": 3},
-    "slices": {"WALK_MIN_SELECTIVITY": 2.0, "RARE_MAX": -1},
-    "walk/common words": {"WALK_MIN_SELECTIVITY": 2.0, "RARE_MAX": -1, "COMMON_WORDS": -1},
-    "collect": {"WALK_MIN_SELECTIVITY": 2.0, "RARE_MAX": 10**9},
+    "walk": Tuning(walk_min_selectivity=0.0, rare_max=-1),
+    "walk+slices": Tuning(walk_min_selectivity=0.0, rare_max=-1, walk_budget=3),
+    "slices": Tuning(walk_min_selectivity=2.0, rare_max=-1),
+    "walk/common words": Tuning(walk_min_selectivity=2.0, rare_max=-1, common_words=-1),
+    "collect": Tuning(walk_min_selectivity=2.0, rare_max=10**9),
 }
 SQLITE_FORCED = {
-    "fts-walk": {"SQLITE_FTS_PROBE": -1},
-    "fts-walk+scratch": {"SQLITE_FTS_PROBE": -1, "FTS_WALK_BUDGET": 2},
-    "fts-walk+collect/in-set": {
-        "SQLITE_FTS_PROBE": -1,
-        "FTS_WALK_BUDGET": 2,
-        "FTS_DEEP_BUDGET": 2,
-        "SCRATCH_MAX": -1,
-    },
-    "fts-walk:deep": {"SQLITE_FTS_PROBE": -1, "FTS_WALK_BUDGET": 2, "SCRATCH_MAX": -1},
-    "walk": {"COLLECT_MAX": -1},
-    "walk+collect": {"SQLITE_FILTER_WALK": 3},
-    "driver-scratch/small batches": {
-        "SQLITE_FTS_PROBE": -1,
-        "SQLITE_TAGGED_PROBE": -1,
-        "DRIVER_BATCH": 1,
-    },
-    "driver-scratch+fts-walk": {
-        "SQLITE_FTS_PROBE": -1,
-        "SQLITE_TAGGED_PROBE": -1,
-        "DRIVER_BATCH": 1,
-        "DRIVER_MAX_ROWS": 2,
-    },
-    "fts-walk/no drivers": {
-        "SCRATCH_DRIVERS": False,
-        "SQLITE_FTS_PROBE": -1,
-        "SQLITE_TAGGED_PROBE": -1,
-    },
-    "collect/no tags": {"TAG_OR_MAX": 0},
+    "fts-walk": Tuning(sqlite_fts_probe=-1),
+    "fts-walk+scratch": Tuning(sqlite_fts_probe=-1, fts_walk_budget=2),
+    "fts-walk+collect/in-set": Tuning(
+        sqlite_fts_probe=-1, fts_walk_budget=2, fts_deep_budget=2, scratch_max=-1
+    ),
+    "fts-walk:deep": Tuning(sqlite_fts_probe=-1, fts_walk_budget=2, scratch_max=-1),
+    "walk": Tuning(sqlite_filter_walk=10**9),
+    "walk+collect": Tuning(sqlite_filter_walk=3),
+    "driver-scratch/small batches": Tuning(
+        sqlite_fts_probe=-1, sqlite_tagged_probe=-1, driver_batch=1
+    ),
+    "driver-scratch+fts-walk": Tuning(
+        sqlite_fts_probe=-1, sqlite_tagged_probe=-1, driver_batch=1, driver_max_rows=2
+    ),
+    "fts-walk/no drivers": Tuning(
+        scratch_drivers=False, sqlite_fts_probe=-1, sqlite_tagged_probe=-1
+    ),
+    "collect/no tags": Tuning(tag_or_max=0),
 }
 
 
@@ -117,7 +108,7 @@ def people(app, factory):  # type: ignore[no-untyped-def]
     return amy, ben, cat
 
 
-def all_pages(app, user, q, staff):  # type: ignore[no-untyped-def]
+def all_pages(app, user, q, staff, tuning=DEFAULT):  # type: ignore[no-untyped-def]
     """Every result id, page by page (3 a page), and the strategies used.
 
     An exact total (not "more than") on the first page is the number of results.
@@ -126,7 +117,9 @@ def all_pages(app, user, q, staff):  # type: ignore[no-untyped-def]
     with app.app_context():
         viewer = db.session.get(User, user.id)
         for _ in range(60):
-            res = search_service.search(viewer, q, cursor=cursor, limit=3, all_threads=staff)
+            res = search_service.search(
+                viewer, q, cursor=cursor, limit=3, all_threads=staff, tuning=tuning
+            )
             ids += [h.message.id for h in res.items]
             first = first or res
             how.add(res.strategy if res.strategy.endswith(":deep") else res.strategy.split(":")[0])
@@ -138,22 +131,19 @@ def all_pages(app, user, q, staff):  # type: ignore[no-untyped-def]
     return ids, how
 
 
-def test_every_strategy_gives_the_same_pages(app, people, factory, monkeypatch):
+def test_every_strategy_gives_the_same_pages(app, people, factory):
     _, ben, _ = people
     staff = factory.user(role="support")
     forced = PG_FORCED if app.config["BACKEND"] == "postgresql" else SQLITE_FORCED
     viewers = [(staff, True), (ben, False)]
     expected = {(v.id, q): all_pages(app, v, q, s)[0] for v, s in viewers for q in QUERIES}
     assert any(len(ids) > 6 for ids in expected.values())  # several pages somewhere
-    for name, consts in forced.items():
+    for name, tuning in forced.items():
         used: set[str] = set()
-        with monkeypatch.context() as mp:
-            for key, value in consts.items():
-                mp.setattr(service, key, value)
-            for viewer, is_staff in viewers:
-                for q in QUERIES:
-                    got, how = all_pages(app, viewer, q, is_staff)
-                    used |= how
-                    assert got == expected[(viewer.id, q)], (name, viewer.username, q)
-                    assert got == sorted(got, reverse=True), (name, q)
+        for viewer, is_staff in viewers:
+            for q in QUERIES:
+                got, how = all_pages(app, viewer, q, is_staff, tuning)
+                used |= how
+                assert got == expected[(viewer.id, q)], (name, viewer.username, q)
+                assert got == sorted(got, reverse=True), (name, q)
         assert any(h.startswith(name.split("/")[0]) for h in used), (name, used)

@@ -82,7 +82,7 @@ BACKFILL_TAGS = f"UPDATE messages SET search_tags = {TAGS_SQL} WHERE search_tags
 CREATE_TABLE = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5("
     "content, search_tags, content='messages', content_rowid='search_rowid', "
-    "tokenize='porter unicode61 remove_diacritics 2')"
+    f"tokenize='{TOKENIZER}')"
 )
 
 

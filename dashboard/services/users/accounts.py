@@ -8,16 +8,18 @@ end the user's sessions and sockets. Staff writes are audited in their own trans
 from __future__ import annotations
 
 import re
+import secrets
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ... import events
 from ...extensions import db
 from ...models import ROLES, User, utcnow
-from .. import audit
-from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
+from .. import audit, staff_rules
+from ..errors import Conflict, NotFound, ValidationFailed
 from ..reasons import clean_reason
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -34,10 +36,32 @@ def find_by_login(login: str) -> User | None:
     return db.session.scalar(sa.select(User).where(col == login))
 
 
+_dummy_hash: str | None = None
+
+
+def dummy_password_hash() -> str:
+    """A hash of a random password, made like the stored ones (same method, same cost).
+
+    Checked when there is no stored hash to check, so an unknown name takes as long to refuse
+    as a wrong password: login time does not tell which usernames exist.
+    """
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = generate_password_hash(secrets.token_urlsafe(16))
+    return _dummy_hash
+
+
 def authenticate(login: str, password: str) -> User | None:
-    """The active user matching `login` and `password`, or None (one answer for every failure)."""
+    """The active user matching `login` and `password`, or None (one answer for every failure).
+
+    Every attempt checks exactly one password hash, a dummy one for an unknown name or an
+    account without a local password, so all failures cost the same.
+    """
     user = find_by_login(login)
-    if user is None or not user.check_password(password) or not user.is_active:
+    if user is None or not user.password_hash:
+        check_password_hash(dummy_password_hash(), password or "")
+        return None
+    if not user.check_password(password) or not user.is_active:
         return None
     return user
 
@@ -46,6 +70,22 @@ def record_login(user: User) -> None:
     """Stamp the user's last login and commit."""
     user.last_login_at = utcnow()
     db.session.commit()
+
+
+def end_sessions(user: User) -> None:
+    """Log the user out everywhere: every session and remember cookie stops loading at once.
+
+    The session version lives in the database, so every process sees the bump on the user's
+    next request; their open sockets are dropped too (`sessions_ended`).
+    """
+    user_id = user.id
+    db.session.execute(
+        sa.update(User)
+        .where(User.id == user_id)
+        .values(session_version=User.session_version + 1, updated_at=utcnow())
+    )
+    db.session.commit()
+    events.sessions_ended(user_id)
 
 
 def validate_new_user(
@@ -77,6 +117,8 @@ def create_user(
     actor: User | None = None,
 ) -> User:
     """Create a local account; raises ValidationFailed or Conflict and writes nothing then."""
+    if actor is not None:  # the command line (no actor) is the operator's own
+        staff_rules.check(actor, "create", role=role)
     username = (username or "").strip()
     email = email.strip() if email else None
     errors = validate_new_user(username, email, password, role)
@@ -191,30 +233,28 @@ def get_user(user_id: str) -> User:
 # -- staff actions on an account ----------------------------------------------------------------
 
 
-def _target(actor: User, user_id: str, verb: str) -> User:
+def _target(user_id: str) -> User:
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("No such user.")
-    if user.id == actor.id:
-        raise Forbidden(f"You cannot {verb} your own account.", {"reason": "self"})
     return user
 
 
 def set_active(actor: User, user_id: str, active: bool, reason: str | None) -> User:
     """Deactivate (ending every session and socket) or reactivate a user; audited."""
-    verb = "reactivate" if active else "deactivate"
+    action = "reactivate" if active else "deactivate"
     reason = clean_reason(reason)
-    user = _target(actor, user_id, verb)
-    if not actor.has_role("moderator"):
-        raise Forbidden("Only moderators and admins can do that.")
-    if user.role != "user" and not actor.has_role("admin") and not active:
-        raise Forbidden("Only an admin can deactivate a staff account.")
+    user = _target(user_id)
+    staff_rules.check(actor, action, user)
     if user.is_active == active:
         return user  # nothing to change: no audit row for a no-op
     user.is_active = active
     user.session_version += 1
     user.updated_at = utcnow()
-    audit.record(actor, f"user.{verb}", "user", user.id, reason=reason)
+    # The actor's role is kept: who may undo this depends on it (staff_rules).
+    audit.record(
+        actor, f"user.{action}", "user", user.id, reason=reason, details={"actorRole": actor.role}
+    )
     db.session.commit()
     if not active:
         events.sessions_ended(user.id)
@@ -223,11 +263,11 @@ def set_active(actor: User, user_id: str, active: bool, reason: str | None) -> U
 
 def change_role(actor: User, user_id: str, role: str, reason: str | None) -> User:
     """Give a user another role (admins only); their sessions end so the new role applies."""
-    if not actor.has_role("admin"):
-        raise Forbidden("Only admins can change roles.")
+    staff_rules.check(actor, "role")
     if role not in ROLES:
         raise ValidationFailed("Unknown role.", {"fields": {"role": f"one of {', '.join(ROLES)}"}})
-    user = _target(actor, user_id, "change the role of")
+    user = _target(user_id)
+    staff_rules.check(actor, "role", user, role=role)
     reason = clean_reason(reason)
     if user.role == role:
         return user

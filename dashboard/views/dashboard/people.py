@@ -10,10 +10,18 @@ from flask_login import current_user
 
 from ...auth import role_required, staff_required
 from ...forms import ReasonForm, RoleForm, StaffAccountForm, UserFilterForm, query_form
+from ...models import User
+from ...services import staff_rules
 from ...services import users as users_service
 from ...services.errors import Conflict, Forbidden, ValidationFailed
 from ..htmx import is_partial, target, with_toast
 from .blueprint import bp
+
+
+@bp.app_template_global()
+def account_refusal(action: str, target: User) -> tuple[str, str] | None:
+    """Why the current user may not do `action` to `target` (the staff rules), or None."""
+    return staff_rules.refusal(current_user, action, target)
 
 
 @bp.get("/presence")

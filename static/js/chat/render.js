@@ -46,7 +46,10 @@ export function contentNodes(text, usernames) {
 
 function attachmentNode(att) {
   const name = (att.metadata && (att.metadata.filename || att.metadata.name)) || "";
-  if (att.type === "link") {
+  // The page's CSP loads images from this site only: an image elsewhere is shown as a link.
+  const foreignImage =
+    att.type === "image" && isHttpUrl(att.url) && new URL(att.url, window.location.origin).origin !== window.location.origin;
+  if (att.type === "link" || foreignImage) {
     if (!isHttpUrl(att.url)) return el("li", { class: "att att-link", text: att.url || "" });
     return el(
       "li",

@@ -1,0 +1,237 @@
+# ruff: noqa: S608 - SQL here is built from fixed fragments; every user value is a bound parameter.
+"""SQLite: FTS5 over messages (see ../sqlite_fts.py); strategies chosen from posting counts.
+
+- **collect**: FTS5 yields few matches (counted up to a small cap): take them all, test the
+  filters with one index lookup each, sort.
+- **FTS walk**: FTS5's rowid is a time-ordered key, so the newest matches of any words come
+  off the index in order; filters are tested on the joined rows (sqlite_walks.py). `from:`,
+  `in:` and an end user's threads are FTS5 tokens too (search_tags), so they narrow the match
+  inside the index. A narrow filter with common words matches in a scratch FTS5 table.
+- **driver scratch**: `mentions:`/`has:` with words: the filter's newest rows come off its
+  index (message ids are time-ordered) in growing batches, matched in a scratch table.
+- **walk**: no words: messages newest first on the narrowest index, then collected.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from ....extensions import db
+from ....models import Participant
+from ..compile import Query
+from ..parser import Term
+from ..result import Collected, Page, Pair
+from .base import Backend, register
+from .sqlite_walks import FtsWalks
+
+_MY_THREADS = (
+    sa.select(Participant.thread_id)
+    .where(Participant.user_id == sa.bindparam("u"))
+    .limit(sa.bindparam("n"))
+)
+# Excluded words, when they are not folded into :fq (with a NOT).
+_NOT_EXCLUDED = (
+    " AND NOT EXISTS (SELECT 1 FROM messages_fts g WHERE g.messages_fts MATCH :fn"
+    " AND g.rowid = m.search_rowid)"
+)
+
+
+@register
+class SqliteBackend(FtsWalks, Backend):
+    """Search on SQLite (FTS5 `messages_fts`, external content, time-ordered rowids)."""
+
+    dialect = "sqlite"
+    per_row_forms = True
+    rowid_sql = "m.search_rowid"
+
+    # -- compiling -----------------------------------------------------------------------------
+
+    def db_value(self, value: Any) -> Any:
+        if hasattr(value, "strftime"):
+            # SQLAlchemy's SQLite DateTime storage format, so times compare as strings.
+            return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+        return value
+
+    def compile_text(self, q: Query) -> None:
+        plan = q.plan
+        words = fts(plan.any_of) if plan.any_of else None
+        neg = " OR ".join(_fts_term(t) for t in plan.exclude) if plan.exclude else None
+        pos = words
+        if words and not q.staff:
+            ids = db.session.connection().execute(
+                _MY_THREADS, {"u": q.viewer.id, "n": self.tuning.tag_or_max + 1}
+            )
+            q.tag("t", list(ids.scalars()))
+        if words and q.fts_tags:
+            # The filters' tags narrow the match inside FTS5 (doclists intersected).
+            pos = f"({words}) AND " + " AND ".join(q.fts_tags)
+        # Without the tags (for a scratch table holding only the text).
+        q.fq_words = f"({words}) NOT ({neg})" if words and neg else words
+        if pos and neg:
+            q.fq, q.fn = f"({pos}) NOT ({neg})", None
+        else:
+            q.fq, q.fn = pos, neg
+        if q.fq:
+            q.params["fq"] = q.fq
+            q.text_conds.append(
+                "EXISTS (SELECT 1 FROM messages_fts f WHERE f.messages_fts MATCH :fq "
+                "AND f.rowid = m.search_rowid)"
+            )
+        if q.fn:
+            q.params["fn"] = q.fn
+            q.text_conds.append(
+                "NOT EXISTS (SELECT 1 FROM messages_fts f WHERE f.messages_fts MATCH :fn "
+                "AND f.rowid = m.search_rowid)"
+            )
+
+    # -- choosing ------------------------------------------------------------------------------
+
+    def run(self, q: Query, order: str, after: tuple[Any, ...] | None, limit: int) -> Page:
+        t = self.tuning
+        if not q.fq:
+            # No words: one author or one thread is walked newest-first on its own index,
+            # where every row is a candidate; an end user's few threads are collected.
+            if q.narrowed:
+                return self.walk(q, after, limit)
+            # Otherwise walk a little (common filters fill a page at once); past that budget
+            # the matches are rare and the filters' own indexes collect the rest.
+            return self.walk(q, after, limit, budget=t.sqlite_filter_walk)
+        # With words: FTS5 drives, either all of a few matches (collect) or the newest
+        # matches in its time-ordered rowid order (walk).
+        if q.has_phrase and order != "relevance":
+            # FTS5 checks phrase positions lazily in rowid order: never count them all.
+            return self.fts_walk(q, after, limit)
+        # With author/thread tags, FTS5's matches mostly pass the filters: walk sooner.
+        probe = t.sqlite_tagged_probe if q.fts_tags else t.sqlite_fts_probe
+        size = self.text_size(q, probe)
+        if order == "relevance":
+            return self.relevance(q, after, limit, exact=size <= probe)
+        if size > probe:
+            if t.scratch_drivers and q.drivers and q.fq_words:
+                # mentions:/has: with common words: the filter's newest rows, matched in a
+                # scratch table.
+                return self.driver_scratch(q, after, limit)
+            return self.fts_walk(q, after, limit)
+        return Page(*self.collect(q, after, limit, "text"), "collect:text")
+
+    def text_size(self, q: Query, probe: int) -> int:
+        """FTS5 postings of the positive words (with tags), counted up to probe + 1."""
+        return int(
+            db.session.execute(
+                sa.text(
+                    "SELECT count(*) FROM (SELECT 1 FROM messages_fts WHERE messages_fts "
+                    "MATCH :fq LIMIT :cap)"
+                ),
+                {"fq": q.fq, "cap": probe + 1},
+            ).scalar()
+            or 0
+        )
+
+    # -- strategies ----------------------------------------------------------------------------
+
+    def collect(
+        self, q: Query, after: tuple[Any, ...] | None, limit: int, driver: str | None
+    ) -> Collected:
+        """Materialize every match (few), count them, return the newest page below `after`."""
+        if driver == "text":
+            # FTS5 yields few rows here: test mentions:/has:/is:archived with one index lookup
+            # each rather than building their whole sets.
+            where = q.where(text=False, per_row=True)
+            candidates = (
+                "SELECT m.id, m.search_rowid AS rid FROM messages_fts f "
+                "CROSS JOIN messages m ON m.search_rowid = f.rowid "
+                f"WHERE f.messages_fts MATCH :fq AND {where}" + (_NOT_EXCLUDED if q.fn else "")
+            )
+        else:
+            candidates = f"SELECT m.id, m.search_rowid AS rid FROM messages m WHERE {q.where()}"
+        sql = (
+            f"WITH c AS MATERIALIZED ({candidates}) "
+            "SELECT (SELECT count(*) FROM c) AS n, p.id, p.rid FROM (SELECT 1) one "
+            "LEFT JOIN (SELECT id, rid FROM c WHERE (:after IS NULL OR id < :after) "
+            "ORDER BY id DESC LIMIT :lim) p ON 1"
+        )
+        params = {**q.params, "after": after[0] if after else None, "lim": limit + 1}
+        rows = db.session.execute(sa.text(sql), params).all()
+        total = int(rows[0][0]) if rows else 0
+        pairs: list[Pair] = [(r[1], r[2]) for r in rows if r[1] is not None]
+        nxt = (pairs[limit - 1][0],) if len(pairs) > limit else None
+        count_cap = self.tuning.count_cap
+        return Collected(pairs[:limit], nxt, min(total, count_cap), total > count_cap)
+
+    def walk_rest(
+        self,
+        q: Query,
+        pairs: list[Pair],
+        floor: str,
+        limit: int,
+        budget: int,
+        selectivity: float | None,
+    ) -> Page:
+        # The walk found all its matches (fewer than a page); the collect below its last row
+        # counts every match there (its cursor bounds only its page): the walked ones are in
+        # its count already.
+        driver = "text" if q.plan.any_of else None
+        more = self.collect(q, (floor,), limit + 1 - len(pairs), driver)
+        pairs = pairs + more.pairs
+        nxt = (pairs[limit - 1][0],) if len(pairs) > limit else None
+        return Page(pairs[:limit], nxt, more.total, more.capped, "walk+collect")
+
+    def relevance(
+        self, q: Query, after: tuple[Any, ...] | None, limit: int, *, exact: bool
+    ) -> Page:
+        """Rank every match when few, else (bm25() is the cost) the newest window of them."""
+        if exact:
+            cand, how = q.where(text=False), "relevance:text"
+        else:
+            # Common words: FTS rowids are time-ordered, so the newest matches are a range.
+            floor = db.session.execute(
+                sa.text(
+                    "SELECT rowid FROM messages_fts WHERE messages_fts MATCH :fq "
+                    "ORDER BY rowid DESC LIMIT 1 OFFSET :skip"
+                ),
+                {**q.params, "skip": self.tuning.sqlite_relevance_window - 1},
+            ).scalar()
+            cand = f"f.rowid >= {q.bind(floor or 0)} AND {q.where(text=False)}"
+            how = "relevance:window"
+        # bm25() is lower for better matches: negate it so that higher is better.
+        sql = (
+            "WITH c AS MATERIALIZED (SELECT m.id, m.search_rowid AS rid, "
+            "-bm25(messages_fts, 1.0, 0.0) AS score FROM messages_fts f "
+            "CROSS JOIN messages m ON m.search_rowid = f.rowid "
+            f"WHERE f.messages_fts MATCH :fq AND {cand}{_NOT_EXCLUDED if q.fn else ''})"
+        )
+        return self.ranked(q, sql, after, limit, exact=exact, how=how)
+
+    # -- the page ------------------------------------------------------------------------------
+
+    def snippet_expr(self) -> Any:
+        table = sa.table("messages_fts", sa.column("rowid"))
+        name: Any = sa.literal_column("messages_fts")
+        start: Any = sa.bindparam("hl_start")
+        stop: Any = sa.bindparam("hl_stop")
+        return (
+            sa.select(sa.func.snippet(name, 0, start, stop, "…", 24))
+            .select_from(table)
+            .where(
+                name.op("MATCH")(sa.bindparam("hl_q")),
+                table.c.rowid == sa.literal_column("messages.search_rowid"),
+            )
+            .scalar_subquery()
+        )
+
+    def snippet_params(self, q: Query) -> dict[str, Any]:
+        start, stop = q.sentinels.start, q.sentinels.stop
+        return {"hl_start": start, "hl_stop": stop, "hl_q": fts(q.plan.any_of)}
+
+
+def _fts_term(term: Term) -> str:
+    """One FTS5 phrase on the text column: words are letters and digits only, so quoting makes
+    it literal; the column filter keeps it off the filters' tags."""
+    return 'content : "' + " ".join(term.words).replace('"', '""') + '"'
+
+
+def fts(groups: list[list[Term]]) -> str:
+    """An FTS5 query: the groups ORed, each an AND of its terms."""
+    return " OR ".join("(" + " AND ".join(_fts_term(t) for t in g) + ")" for g in groups)
