@@ -1,4 +1,10 @@
-"""Chatdesk: an operator dashboard, a JSON API and Socket.IO chat on one Flask app."""
+"""Chatdesk: an operator dashboard, a JSON API and Socket.IO chat on one Flask app.
+
+`create_app()` is the factory: settings, extensions, blueprints, sockets, CLI, error pages and
+security headers, in that order. The subpackages are layers, lowest first: `models`, then
+`services`, then `auth`, `views`, `api` and `realtime` (docs/architecture.md). This module
+wires every layer, so it imports them all; no module of the package imports from it.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +29,8 @@ from .views.chat import bp as chat_bp
 from .views.dashboard import bp as dashboard_bp
 from .views.main import bp as main_bp
 from .views.search import bp as search_bp
+from .webhooks import CSRF_EXEMPT
+from .webhooks import bp as webhooks_bp
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -104,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(search_bp, url_prefix="/dashboard/search")
     app.register_blueprint(chat_bp, url_prefix="/chat")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(webhooks_bp, url_prefix="/webhooks")
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
 
 
@@ -120,6 +129,8 @@ def _register_security(app: Flask) -> None:
             return None
         if request.path.startswith("/api/") and not current_user.is_authenticated:
             return None  # no credential at all (or a refused token): the route answers 401
+        if request.endpoint in CSRF_EXEMPT:
+            return None  # signed server-to-server deliveries: the signature is the check
         # Cookie requests, a refused token with a session cookie among them, need the token.
         csrf.protect()
         return None

@@ -1,4 +1,4 @@
-"""`flask --app wsgi chatdesk …` commands: create-user and seed."""
+"""`flask --app wsgi chatdesk …` commands: accounts, demo data, search index, data lifecycle."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from .models import ROLES
+from .models import ROLES, User
 from .services import seed as seed_service
 from .services import users as users_service
 from .services.errors import ServiceError
@@ -138,3 +138,78 @@ def reindex_command(quiet: bool) -> None:
         except RuntimeError as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(f"{what}: {total} messages in {time.perf_counter() - started:.1f} s.")
+
+
+def _user_or_fail(key: str) -> User:
+    from .services.lifecycle import erasure
+
+    try:
+        return erasure.find_user(key)
+    except ServiceError as exc:
+        raise click.ClickException(f"{exc.message} ({key})") from None
+
+
+@chatdesk.command("export-user")
+@click.argument("user")
+def export_user_command(user: str) -> None:
+    """Write one user's data as JSON to stdout (USER: id, username or email)."""
+    from .services.lifecycle import user_export
+
+    target = _user_or_fail(user)
+    for chunk in user_export.start_user_export(target, actor=None, via="cli"):
+        click.echo(chunk, nl=False)
+
+
+@chatdesk.command("erase-user")
+@click.argument("user")
+@click.option("--reason", required=True, help="Why (goes to the audit log).")
+def erase_user_command(user: str, reason: str) -> None:
+    """Erase one user's personal data and files (audited; run again to resume)."""
+    from .services.lifecycle import erasure
+
+    target = _user_or_fail(user)
+    started = time.perf_counter()
+    try:
+        result = erasure.erase_user(target.id, actor=None, reason=reason, via="cli")
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from None
+    if result.profile:
+        from .realtime import broadcast
+
+        broadcast.end_user_sessions(result.user_id)  # through Redis to every process
+    elapsed = time.perf_counter() - started
+    if not result.changed:
+        click.echo(f"User {result.user_id} was already erased: nothing changed.")
+        return
+    click.echo(
+        f"Erased user {result.user_id}: {result.messages} messages blanked, "
+        f"{result.attachments} attachments and {result.files} files removed, "
+        f"{result.reports} report reasons cleared in {elapsed:.1f} s."
+    )
+
+
+@chatdesk.command("retention")
+@click.option("--dry-run", is_flag=True, help="Only count what would be deleted.")
+def retention_command(dry_run: bool) -> None:
+    """Delete threads archived longer than RETENTION_ARCHIVED_DAYS, with their files."""
+    from .services.lifecycle import clerk_sync, retention
+
+    if not dry_run:
+        forgotten = clerk_sync.forget_deliveries()
+        if forgotten:
+            click.echo(
+                f"Forgot {forgotten} webhook deliveries older than {clerk_sync.SEEN_DAYS} days."
+            )
+    days = current_app.config["RETENTION_ARCHIVED_DAYS"]
+    if not days:
+        click.echo("RETENTION_ARCHIVED_DAYS is not set: archived threads are kept.")
+        return
+    started = time.perf_counter()
+    cutoff = retention.cutoff_for(days)
+    result = retention.run(cutoff, dry_run=dry_run)
+    verb = "Would delete" if dry_run else "Deleted"
+    click.echo(
+        f"{verb} {result.threads} threads archived before {cutoff:%Y-%m-%d %H:%M} UTC: "
+        f"{result.messages} messages, {result.files} files "
+        f"({time.perf_counter() - started:.1f} s)."
+    )

@@ -43,6 +43,13 @@ def parse_int(name: str, value: str | None, default: int, *, lo: int, hi: int) -
     return n
 
 
+def parse_optional_int(name: str, value: str | None, *, lo: int, hi: int) -> int | None:
+    """Read an integer setting within [lo, hi], or None when it is unset or blank."""
+    if value is None or value.strip() == "":
+        return None
+    return parse_int(name, value, lo, lo=lo, hi=hi)
+
+
 def parse_list(value: str | None) -> list[str]:
     """Read a comma-separated list, dropping blanks."""
     return [p.strip() for p in (value or "").split(",") if p.strip()]
@@ -81,6 +88,31 @@ def load_config(
         "CLERK_JWT_KEY": (env.get("CLERK_JWT_KEY") or "").replace("\\n", "\n") or None,
         "CLERK_ISSUER": env.get("CLERK_ISSUER") or None,
         "CLERK_AUTHORIZED_PARTIES": parse_list(env.get("CLERK_AUTHORIZED_PARTIES")),
+        "CLERK_JWKS_URL": env.get("CLERK_JWKS_URL") or None,
+        # How long fetched keys are trusted before a refetch, and the least time between two
+        # fetches (an unknown `kid` asks for one; a flood of them must not hammer Clerk).
+        "CLERK_JWKS_CACHE_SECONDS": parse_int(
+            "CLERK_JWKS_CACHE_SECONDS", env.get("CLERK_JWKS_CACHE_SECONDS"), 3600, lo=1, hi=86400
+        ),
+        "CLERK_JWKS_MIN_REFRESH_SECONDS": parse_int(
+            "CLERK_JWKS_MIN_REFRESH_SECONDS",
+            env.get("CLERK_JWKS_MIN_REFRESH_SECONDS"),
+            60,
+            lo=0,
+            hi=86400,
+        ),
+        "CLERK_WEBHOOK_SECRET": env.get("CLERK_WEBHOOK_SECRET") or None,
+        "CLERK_DELETE_ERASES": parse_bool(
+            "CLERK_DELETE_ERASES", env.get("CLERK_DELETE_ERASES"), default=True
+        ),
+        # Unset: archived threads are kept for ever.
+        "RETENTION_ARCHIVED_DAYS": parse_optional_int(
+            "RETENTION_ARCHIVED_DAYS", env.get("RETENTION_ARCHIVED_DAYS"), lo=1, hi=36500
+        ),
+        # Rows per transaction for erasure and retention: short locks, resumable runs.
+        "LIFECYCLE_BATCH_SIZE": parse_int(
+            "LIFECYCLE_BATCH_SIZE", env.get("LIFECYCLE_BATCH_SIZE"), 1000, lo=1, hi=100_000
+        ),
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(Path(instance_path) / "uploads"),
         "MAX_UPLOAD_BYTES": parse_int(
             "MAX_UPLOAD_BYTES", env.get("MAX_UPLOAD_BYTES"), 10 * 1024 * 1024, lo=1024, hi=1 << 30

@@ -27,8 +27,8 @@ CODES = {
 
 
 def wants_json() -> bool:
-    """API paths always answer errors in JSON."""
-    return request.path.startswith("/api/")
+    """API and webhook paths always answer errors in JSON."""
+    return request.path.startswith(("/api/", "/webhooks/"))
 
 
 def error_response(

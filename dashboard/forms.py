@@ -73,6 +73,13 @@ class ResolveReportForm(FlaskForm):
     note = StringField("Reason", validators=[DataRequired(), Length(max=1000)])
 
 
+class EraseUserForm(FlaskForm):
+    """An admin erases a user's personal data: a reason, and the username typed to confirm."""
+
+    reason = StringField("Reason", validators=[DataRequired(), Length(max=1000)])
+    confirm = StringField("Type the username to confirm", validators=[Length(max=64)])
+
+
 # --- GET filter forms: a list's query string, parsed and checked (no CSRF: GETs change nothing)
 
 

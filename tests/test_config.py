@@ -50,3 +50,23 @@ def test_parsers():
     assert load_config("/i", env={"SECRET_KEY": "s", "CLERK_AUTHORIZED_PARTIES": "a, ,b"})[
         "CLERK_AUTHORIZED_PARTIES"
     ] == ["a", "b"]
+
+
+def test_lifecycle_settings(tmp_path):
+    cfg = load_config(str(tmp_path), env={"SECRET_KEY": "s"})
+    assert cfg["RETENTION_ARCHIVED_DAYS"] is None  # unset: keep every archive
+    assert cfg["CLERK_DELETE_ERASES"] is True
+    assert cfg["CLERK_JWKS_URL"] is None and cfg["CLERK_WEBHOOK_SECRET"] is None
+    cfg = load_config(
+        str(tmp_path),
+        env={
+            "SECRET_KEY": "s",
+            "RETENTION_ARCHIVED_DAYS": "90",
+            "CLERK_DELETE_ERASES": "false",
+            "CLERK_JWKS_URL": "https://clerk.example.test/.well-known/jwks.json",
+        },
+    )
+    assert cfg["RETENTION_ARCHIVED_DAYS"] == 90 and cfg["CLERK_DELETE_ERASES"] is False
+    for bad in ("0", "ninety"):
+        with pytest.raises(ConfigError, match="RETENTION_ARCHIVED_DAYS"):
+            load_config(str(tmp_path), env={"SECRET_KEY": "s", "RETENTION_ARCHIVED_DAYS": bad})

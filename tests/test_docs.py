@@ -1,9 +1,10 @@
 """The README and docs/ stand on their own and docs/api.md names what the code serves.
 
-A clone has nothing beyond the repository, so every link in the README and docs/ must resolve
-to a file inside it. docs/api.md must list exactly the app's /api/v1 routes and the socket
-events the namespaces handle, and every event the server emits: a new endpoint or event
-without its paragraph fails here, and so does a paragraph for one that is gone.
+A clone has nothing beyond the repository, so every link in the README, the other top-level
+documents (SECURITY.md) and docs/ must resolve to a file inside it. docs/api.md must list
+exactly the app's /api/v1 routes and the socket events the namespaces handle, and every event
+the server emits: a new endpoint or event without its paragraph fails here, and so does a
+paragraph for one that is gone.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dashboard.realtime.chat import ChatNamespace
 from dashboard.realtime.live import LiveNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("**/*.md"))]
+DOCS = [*sorted(ROOT.glob("*.md")), *sorted((ROOT / "docs").glob("**/*.md"))]
 API_DOC = ROOT / "docs" / "api.md"
 
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)[^)]*\)")

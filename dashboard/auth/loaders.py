@@ -12,6 +12,9 @@ from ..models import User
 from ..services.users import upsert_from_claims
 from ..views.htmx import is_partial
 from .clerk import TokenError, verify_token
+from .jwks import JwksKeys
+
+JWKS_EXTENSION = "chatdesk.jwks"
 
 
 def load_user(token: str) -> User | None:
@@ -52,6 +55,7 @@ def user_from_token(token: str) -> User | None:
             public_key=cfg["CLERK_JWT_KEY"],
             issuer=cfg["CLERK_ISSUER"],
             authorized_parties=cfg["CLERK_AUTHORIZED_PARTIES"],
+            jwks=current_app.extensions.get(JWKS_EXTENSION),
         )
     except TokenError as exc:
         current_app.logger.info("refused a Clerk token: %s", exc)
@@ -100,3 +104,17 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(load_user)
     login_manager.unauthorized_handler(unauthorized)
     login_manager.session_protection = "basic"
+    cfg = app.config
+    if cfg["CLERK_JWKS_URL"] and not cfg["CLERK_JWT_KEY"]:
+        # Built here, fetched lazily on the first token: no network call in the factory.
+        app.extensions[JWKS_EXTENSION] = JwksKeys(
+            cfg["CLERK_JWKS_URL"],
+            ttl=cfg["CLERK_JWKS_CACHE_SECONDS"],
+            min_refresh=cfg["CLERK_JWKS_MIN_REFRESH_SECONDS"],
+        )
+    if (cfg["CLERK_JWT_KEY"] or cfg["CLERK_JWKS_URL"]) and not cfg["CLERK_AUTHORIZED_PARTIES"]:
+        # Clerk's docs: without an azp check a token minted for another site is accepted.
+        app.logger.warning(
+            "CLERK_AUTHORIZED_PARTIES is empty: session tokens from any origin are accepted "
+            "(a CSRF risk); set it to your app's origins"
+        )

@@ -13,6 +13,7 @@ from .messages import ATTACHMENT_TYPES, Attachment, Mention, Message
 from .moderation import REPORT_STATES, AuditLog, Report
 from .threads import Participant, Thread
 from .users import ROLE_RANK, ROLES, STAFF_ROLES, User
+from .webhooks import WebhookEvent
 
 __all__ = [
     "ATTACHMENT_TYPES",
@@ -28,6 +29,7 @@ __all__ = [
     "Report",
     "Thread",
     "User",
+    "WebhookEvent",
     "id_floor",
     "new_id",
     "utcnow",

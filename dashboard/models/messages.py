@@ -46,6 +46,8 @@ class Message(Model):
     hidden_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     hidden_by_id: Mapped[str | None] = mapped_column(sa.ForeignKey("users.id"))
     hidden_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    # Blanked by the erasure of its author's personal data (content and metadata are empty).
+    erased_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", sa.JSON, default=dict)
 
     thread: Mapped[Thread] = relationship(lazy="raise_on_sql")
@@ -60,7 +62,9 @@ class Message(Model):
 
     @property
     def removed_by(self) -> str | None:
-        """'moderator' when hidden, 'author' when deleted, else None."""
+        """'erased' when its author was erased, 'moderator' when hidden, 'author' when deleted."""
+        if self.erased_at is not None:
+            return "erased"
         if self.hidden_at is not None:
             return "moderator"
         if self.deleted_at is not None:

@@ -45,6 +45,10 @@ class User(UserMixin, Model):
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime, default=utcnow, onupdate=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
     last_seen_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    # Clerk's own updated_at for this user: a webhook carrying an older one is stale.
+    clerk_updated_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
+    # Set once the personal data is erased; the account stays as a neutral placeholder.
+    erased_at: Mapped[datetime | None] = mapped_column(sa.DateTime)
 
     def set_password(self, password: str) -> None:
         """Store a salted hash of `password` (never the password)."""

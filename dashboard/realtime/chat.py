@@ -55,6 +55,15 @@ def authenticate(auth: Any) -> User | None:
     return None
 
 
+def check_socket_cap(user_id: str) -> None:
+    """Refuse a connection past MAX_SOCKETS_PER_USER open sockets (both namespaces, every
+    process): one account cannot hold thousands of a worker's connections."""
+    cap = current_app.config["MAX_SOCKETS_PER_USER"]
+    if len(registry.sockets_of(user_id)) >= cap:
+        current_app.logger.info("refused a socket of user %s: %d already open", user_id, cap)
+        raise ConnectionRefusedError("too_many_connections")
+
+
 def error_ack(exc: ServiceError) -> dict[str, Any]:
     """The ack of a refused event."""
     return {"ok": False, "error": exc.to_dict()}
@@ -102,6 +111,7 @@ class ChatNamespace(ServerNamespace):
         user = authenticate(auth)
         if user is None or not user.is_active:
             raise ConnectionRefusedError("unauthorized")
+        check_socket_cap(user.id)
         me = SocketUser.of(user)
         sid = request.sid
         self.users[sid] = me

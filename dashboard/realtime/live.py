@@ -12,7 +12,7 @@ from flask_socketio import emit, join_room
 from ..services import presence, stats
 from . import broadcast, registry
 from .base import ServerNamespace
-from .chat import authenticate
+from .chat import authenticate, check_socket_cap
 
 
 class LiveNamespace(ServerNamespace):
@@ -29,6 +29,7 @@ class LiveNamespace(ServerNamespace):
         user = authenticate(auth)
         if user is None or not user.is_active or not user.is_staff:
             raise ConnectionRefusedError("forbidden")
+        check_socket_cap(user.id)
         sid = request.sid
         uid = user.id
         self.staff[sid] = uid

@@ -32,6 +32,14 @@ ACTIONS = (
     "user.deactivate",
     "user.reactivate",
     "user.role",
+    "user.export",
+    "user.erase",
+    "thread.purge",
+    "retention.run",
+    "clerk.user.created",
+    "clerk.user.updated",
+    "clerk.user.deleted",
+    "clerk.session.created",
 )
 
 

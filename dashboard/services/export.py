@@ -51,7 +51,7 @@ class Export:
 
 
 @dataclass
-class _Watermarks:
+class Watermarks:
     delivered: dict[str, str | None]
     read: dict[str, str | None]
 
@@ -82,7 +82,7 @@ def start_export(actor: User, thread_id: str, fmt: str) -> Export:
     )
     db.session.commit()
     users = row.users
-    marks = _Watermarks(
+    marks = Watermarks(
         {p.user_id: p.delivered_through for p in thread.participants},
         {p.user_id: p.read_through for p in thread.participants},
     )
@@ -120,7 +120,7 @@ def _batches(thread_id: str) -> Iterator[list[Message]]:
             return
 
 
-def _message(msg: Message, marks: _Watermarks) -> dict:
+def _message(msg: Message, marks: Watermarks) -> dict:
     return message_json(
         msg,
         author=msg.user,
@@ -131,7 +131,7 @@ def _message(msg: Message, marks: _Watermarks) -> dict:
     )
 
 
-def _json_chunks(head: dict, marks: _Watermarks) -> Iterator[str]:
+def _json_chunks(head: dict, marks: Watermarks) -> Iterator[str]:
     yield '{"thread": ' + json.dumps(head, ensure_ascii=False) + ', "messages": ['
     first = True
     for batch in _batches(head["id"]):
@@ -147,7 +147,7 @@ def _cell(value: object) -> object:
     return value
 
 
-def _csv_chunks(thread_id: str, marks: _Watermarks) -> Iterator[str]:
+def _csv_chunks(thread_id: str, marks: Watermarks) -> Iterator[str]:
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(CSV_COLUMNS)

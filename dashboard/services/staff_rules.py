@@ -8,6 +8,8 @@ not in another. The rules:
 - each action needs a role (ACTIONS), held by an active actor;
 - nobody acts on their own account;
 - below admin, only end users' accounts can be touched: staff accounts are the admins';
+- an erased account is never reactivated (its Clerk id would refill the profile from the
+  next token);
 - an undo needs at least the rank of whoever did it: a moderator cannot reactivate an account
   an admin deactivated (or the system, which counts as an admin), whatever its role.
 """
@@ -26,12 +28,14 @@ ACTIONS = {
     "reactivate": "moderator",
     "role": "admin",
     "create": "admin",
+    "erase": "admin",
 }
 VERBS = {
     "deactivate": "deactivate",
     "reactivate": "reactivate",
     "role": "change the role of",
     "create": "create",
+    "erase": "erase",
 }
 # Audit actions that an action undoes: who did them decides who may undo them.
 UNDOES = {"reactivate": ("user.deactivate",)}
@@ -83,6 +87,8 @@ def refusal(
         return None
     if target.id == actor.id:
         return "self", f"You cannot {verb} your own account."
+    if action == "reactivate" and target.erased_at is not None:
+        return "erased", "An erased account stays deactivated."
     if target.role != "user" and not actor.has_role("admin"):
         return "staff", f"Only an admin can {verb} a staff account."
     doer = _last_doer_rank(action, target)

@@ -23,6 +23,7 @@ LOGIN = "login"  # a page: 302 to /login; the API: 401 `unauthorized`
 FORBIDDEN = "forbidden"  # 403 (page or JSON); an ack `forbidden`
 NOT_FOUND = "not_found"  # 404: for a thread that is not yours, it does not exist
 REFUSED = "refused"  # the login form says no (401); a socket connection is refused
+BAD_REQUEST = "bad_request"  # 400: a signed delivery whose signature is missing
 LOGGED_OUT = "logged_out"  # 302 to /login, and the caller is logged out afterwards
 IGNORED = "ignored"  # a client-sent lifecycle or unknown event: no effect, socket unharmed
 
@@ -87,6 +88,10 @@ HTTP: dict[tuple[str, str], Row] = {
     ("dashboard.thread_export", "POST"): staff("moderator"),
     ("dashboard.user_role", "POST"): staff("admin"),
     ("dashboard.user_create", "POST"): staff("admin"),
+    ("dashboard.user_export_json", "POST"): staff("admin"),
+    ("dashboard.user_erase", "POST"): staff("admin"),
+    # Clerk's signed deliveries: the signature is the only credential, no cookie counts.
+    ("webhooks.clerk", "POST"): everyone(BAD_REQUEST),
     # The JSON API (SPEC §5): one's own account and threads.
     ("api.openapi", "GET"): everyone(),
     ("api.me", "GET"): signed_in(),

@@ -21,6 +21,7 @@ from tests.conftest import TEST_PASSWORD, get_csrf
 from tests.views.pages_support import World, csrf_token
 
 from .matrix import (
+    BAD_REQUEST,
     FORBIDDEN,
     HTTP,
     LOGGED_OUT,
@@ -122,6 +123,13 @@ class Cells:
     def request(self, endpoint: str, method: str) -> tuple[str, dict[str, Any]]:
         """(path, client.open keyword arguments) for one cell."""
         t = self.thread
+        if endpoint in ("dashboard.user_export_json", "dashboard.user_erase"):
+            target = self.factory.user()
+            form = {"reason": "matrix", "confirm": target.username, "csrf_token": self.csrf()}
+            return self.url(endpoint, user_id=target.id), {"data": form}
+        if endpoint == "webhooks.clerk":
+            event = {"type": "user.deleted", "data": {"id": self.owner.id}}
+            return self.url(endpoint), {"json": event}  # no Svix signature
         if endpoint.startswith(("dashboard.", "search.")):
             path, data = self.pages.request_for(endpoint)
             if method == "POST":
@@ -208,7 +216,8 @@ def outcome_of(resp: Any, is_api: bool) -> str:
         return LOGIN if is_api else REFUSED
     if status in (301, 302, 303) and location.startswith("/login"):
         return LOGIN
-    return {403: FORBIDDEN, 404: NOT_FOUND}.get(status, OK if status < 400 else f"http {status}")
+    outcomes = {400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND}
+    return outcomes.get(status, OK if status < 400 else f"http {status}")
 
 
 def check_http(cells: Cells, caller: Caller) -> int:

@@ -116,6 +116,11 @@ class World:
                 return url(message_id=self.message().id), reason
             case "dashboard.message_restore":
                 return url(message_id=self.hidden_message().id), reason
+            case "dashboard.user_export_json":
+                return url(user_id=self.factory.user().id), {}
+            case "dashboard.user_erase":
+                target = self.factory.user()
+                return url(user_id=target.id), {"confirm": target.username, **reason}
             case "dashboard.thread_export":
                 return url(thread_id=self.thread().id), {"format": "json"}
             case _:

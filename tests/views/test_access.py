@@ -28,6 +28,8 @@ ACCESS: dict[str, tuple[str, str]] = {
     "dashboard.user_deactivate": ("POST", "moderator"),
     "dashboard.user_reactivate": ("POST", "moderator"),
     "dashboard.user_role": ("POST", "admin"),
+    "dashboard.user_export_json": ("POST", "admin"),
+    "dashboard.user_erase": ("POST", "admin"),
     "dashboard.user_create": ("POST", "admin"),
     "dashboard.threads_bulk": ("POST", "moderator"),
     "dashboard.thread_archive": ("POST", "moderator"),

@@ -6,7 +6,7 @@ presence) and `moderation_pages` (reports, audit log) add routes to it. Template
 templates/dashboard/, partials start with `_`. Imports what its parent `views` may.
 """
 
-from . import moderation_pages, overview, people, threads  # noqa: F401  (each adds routes to bp)
+from . import lifecycle_pages, moderation_pages, overview, people, threads  # noqa: F401
 from .blueprint import bp
 
 __all__ = ["bp"]
