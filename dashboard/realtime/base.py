@@ -15,9 +15,11 @@ from typing import Any
 
 from flask_socketio import Namespace
 
+from .. import faults
+
 LIFECYCLE = frozenset({"connect", "disconnect", "connect_error"})
-# A child of the app's logger ("dashboard"): trigger_event runs before any app context.
-log = logging.getLogger(__name__)
+# The sockets log (not the app's): trigger_event runs before any app context.
+log = logging.getLogger("chatdesk.sockets")
 
 
 def refused(code: str, message: str) -> dict[str, Any]:
@@ -33,7 +35,11 @@ class ServerNamespace(Namespace):
         if event in LIFECYCLE and args and self._connected(args[0]):
             log.warning("refused a client-sent %r event on %s", event, self.namespace)
             return refused("bad_request", f"'{event}' is not an event clients may send.")
-        return super().trigger_event(event.replace(":", "_"), *args)
+        name = event.replace(":", "_")
+        # An outage refuses a connect (503) and is absorbed by a disconnect (faults.py).
+        return faults.guard_socket(
+            event, lambda: super(ServerNamespace, self).trigger_event(name, *args)
+        )
 
     def _connected(self, sid: Any) -> bool:
         """True once the server finished connecting `sid` and has not begun to disconnect it.

@@ -8,6 +8,7 @@ client→server event answers through its ack: `{"ok": true, ...}` or `{"ok": fa
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -19,12 +20,15 @@ from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import join_room, rooms
 
+from .. import faults
 from ..auth.loaders import user_from_token
 from ..models import User
 from ..services import messages, presence, rate_limits, receipts, threads, typing
 from ..services.errors import NotFound, ServiceError, ValidationFailed
 from . import registry
 from .base import ServerNamespace, refused
+
+log = logging.getLogger("chatdesk.sockets")
 
 
 @dataclass(frozen=True)
@@ -83,12 +87,17 @@ def acked(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any
             return error_ack(ValidationFailed("The payload must be an object."))
         if "\\u0000" in json.dumps(data):  # PostgreSQL cannot store NUL: refuse it clearly
             return error_ack(ValidationFailed("NUL characters are not allowed."))
-        # No rollback here: the event's app context ends with the session removed (rolled back).
         try:
             return handler(self, user, data)
         except ServiceError as exc:
+            faults.safe_rollback()
             return error_ack(exc)
-        except Exception:
+        except Exception as exc:
+            faults.safe_rollback()
+            service = faults.outage_of(exc)
+            if service is not None:  # never acked as sent: the commit did not happen
+                faults.report(service, exc, f"socket event {handler.__name__}")
+                return faults.unavailable_ack(service)
             current_app.logger.exception("socket event %s failed", handler.__name__)
             return refused("internal_error", "Something went wrong on our side.")
 
@@ -119,6 +128,7 @@ class ChatNamespace(ServerNamespace):
         for tid in threads.thread_ids_for(me.id):
             join_room(registry.thread_room(tid))
         registry.add(me.id, registry.CHAT, sid)
+        log.info("socket connected: /chat user %s sid %s", me.id, sid)
         presence.socket_opened(me.id, sid)
         self._start_sweeper(current_app._get_current_object())  # type: ignore[attr-defined]
 
@@ -128,6 +138,7 @@ class ChatNamespace(ServerNamespace):
         me = self.users.pop(sid, None)
         if me is None:
             return
+        log.info("socket disconnected: /chat user %s sid %s (%s)", me.id, sid, reason)
         registry.remove(me.id, registry.CHAT, sid)
         presence.socket_closed(me.id, sid)
 

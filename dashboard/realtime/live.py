@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any
@@ -13,6 +14,8 @@ from ..services import presence, stats
 from . import broadcast, registry
 from .base import ServerNamespace
 from .chat import authenticate, check_socket_cap
+
+log = logging.getLogger("chatdesk.sockets")
 
 
 class LiveNamespace(ServerNamespace):
@@ -39,12 +42,14 @@ class LiveNamespace(ServerNamespace):
         registry.add(uid, registry.LIVE, sid)
         items = presence.info(sorted(presence.online_user_ids()))  # the departed drop out
         emit("presence:snapshot", {"items": items, "count": len(items)})
+        log.info("socket connected: /live user %s sid %s", uid, sid)
         self._start_ticker(current_app._get_current_object())  # type: ignore[attr-defined]
 
     def on_disconnect(self, reason: Any = None) -> None:
         """Forget the socket."""
         uid = self.staff.pop(request.sid, None)
         if uid:
+            log.info("socket disconnected: /live user %s sid %s (%s)", uid, request.sid, reason)
             registry.remove(uid, registry.LIVE, request.sid)
 
     def _start_ticker(self, app: Any) -> None:

@@ -15,7 +15,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
+from typing import TypeVar
 
+from .. import faults
 from ..extensions import redis_helper, socketio
 
 CHAT = "/chat"
@@ -24,6 +27,7 @@ NAMESPACES = (CHAT, LIVE)
 STAFF_ROOM = "staff"
 PREFIX = "chatdesk:sockets:"
 DEFAULT_TTL = 30
+T = TypeVar("T")
 
 
 def user_room(user_id: str) -> str:
@@ -81,18 +85,32 @@ def _redis() -> RedisSockets | None:
     return redis_helper("chatdesk_sockets", RedisSockets)
 
 
+def _tolerant(call: Callable[[], T], default: T, what: str) -> T:
+    """Run a Redis call; while Redis is away, log it (throttled) and answer `default`.
+
+    This process's own sockets stay known through the server's rooms meanwhile.
+    """
+    try:
+        return call()
+    except Exception as exc:
+        if faults.outage_of(exc) != "redis":
+            raise
+        faults.report("redis", exc, what)
+        return default
+
+
 def add(user_id: str, namespace: str, sid: str) -> None:
     """A socket of `user_id` connected (called from the server's own connect only)."""
     store = _redis()
     if store:
-        store.add(user_id, namespace, sid)
+        _tolerant(lambda: store.add(user_id, namespace, sid), None, "socket registry")
 
 
 def remove(user_id: str, namespace: str, sid: str) -> None:
     """A socket disconnected (called from the server's own disconnect only)."""
     store = _redis()
     if store:
-        store.remove(user_id, namespace, sid)
+        _tolerant(lambda: store.remove(user_id, namespace, sid), None, "socket registry")
 
 
 def sockets_of(user_id: str, namespace: str | None = None) -> set[tuple[str, str]]:
@@ -107,7 +125,9 @@ def sockets_of(user_id: str, namespace: str | None = None) -> set[tuple[str, str
             )
     store = _redis()
     if store:
-        found.update(s for s in store.sockets_of(user_id) if s[0] in spaces)
+        none: set[tuple[str, str]] = set()
+        remote = _tolerant(lambda: store.sockets_of(user_id), none, "socket registry")
+        found.update(s for s in remote if s[0] in spaces)
     return found
 
 
@@ -115,4 +135,4 @@ def heartbeat() -> None:
     """Renew this process's sockets in Redis (the /chat sweeper calls it)."""
     store = _redis()
     if store:
-        store.heartbeat()
+        _tolerant(store.heartbeat, None, "socket registry heartbeat")
