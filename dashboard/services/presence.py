@@ -239,7 +239,11 @@ def socket_closed(user_id: str, sid: str) -> None:
 
 def _announce(user_id: str, *, online: bool) -> None:
     """`presence` to the users who share a thread with `user_id` (and to staff)."""
-    events.presence(payload(user_id, online), threads.co_participant_ids(user_id))
+    others = threads.co_participant_ids(user_id)
+    # Hand the database connection back before the broadcast: with a 1,000-member thread the
+    # emit is the slow part, and a connect storm must not hold the whole pool.
+    db.session.rollback()
+    events.presence(payload(user_id, online), others)
 
 
 def record_last_seen(user_ids: Iterable[str]) -> None:
