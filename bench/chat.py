@@ -1,8 +1,9 @@
 """Chat throughput and latency: `python -m bench.chat`.
 
-One Chatdesk server process (Flask-SocketIO, async_mode threading, PostgreSQL database
-`bench_chat`, created and seeded small on each run) and, as the baseline, a bare Flask-SocketIO
-echo server in the same async mode without a database. The same 50 python-socketio clients
+One Chatdesk server process (by default the production command `gunicorn wsgi:app`, gevent;
+`--server threading` for the threaded server; PostgreSQL database `bench_chat`, created and
+seeded small on each run) and, as the baseline, a bare Flask-SocketIO echo server in the same
+async mode without a database. The same 50 python-socketio clients
 (WebSocket transport, threads of 5 participants) drive both:
 
 1. max rate: every client sends in a closed loop (send, wait for the ack, send again);
@@ -51,12 +52,12 @@ app = create_app({"RATELIMIT_ENABLED": False})
 socketio.run(app, host="127.0.0.1", port=app.config["PORT"], allow_unsafe_werkzeug=True)
 """
 
-ECHO_SERVER = """
+ECHO_SERVER = """{patch}
 import os
 from flask import Flask, request
 from flask_socketio import SocketIO, join_room, emit
 app = Flask(__name__)
-sio = SocketIO(app, async_mode="threading", logger=False, engineio_logger=False)
+sio = SocketIO(app, async_mode="{mode}", logger=False, engineio_logger=False)
 
 @sio.on("connect", namespace="/chat")
 def connect(auth):
@@ -139,9 +140,9 @@ def count_messages(url: str) -> int:
     return int(n)
 
 
-def start(script: str, env: dict[str, str], port: int, ready_path: str) -> subprocess.Popen:
+def start(argv: list[str], env: dict[str, str], port: int, ready_path: str) -> subprocess.Popen:
     proc = subprocess.Popen(
-        [sys.executable, "-c", script],
+        argv,
         cwd=ROOT,
         env={**os.environ, **env, "PORT": str(port)},
         stdout=subprocess.DEVNULL,
@@ -275,6 +276,13 @@ def pct(values: list[float], p: float) -> float:
     return values[k] * 1000
 
 
+def serving_pid(proc: subprocess.Popen) -> int:
+    """The process that serves: gunicorn's worker (the master's child), else `proc` itself."""
+    path = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    kids = path.read_text().split() if path.exists() else []
+    return int(kids[0]) if kids else proc.pid
+
+
 def cpu_seconds(pid: int) -> float:
     """User+system CPU time of a process (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -318,7 +326,24 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--group", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument(
+        "--server",
+        choices=["production", "threading"],
+        default="production",
+        help="production: gunicorn wsgi:app (gevent) and a gevent echo; threading: python "
+        "wsgi.py-style threads for both (the figures before gevent)",
+    )
     args = ap.parse_args()
+    gevent_mode = args.server == "production"
+    mode = "gevent" if gevent_mode else "threading"
+    chat_argv = (
+        [sys.executable, "-m", "gunicorn", "wsgi:app"]
+        if gevent_mode
+        else [sys.executable, "-c", CHAT_SERVER]
+    )
+    echo_script = ECHO_SERVER.replace(
+        "{patch}", "from gevent import monkey\nmonkey.patch_all()" if gevent_mode else ""
+    ).replace("{mode}", mode)
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = (
@@ -346,7 +371,7 @@ def main() -> None:
     results: dict[str, dict[str, dict[str, float]]] = {}
     chat_port, echo_port = free_port(), free_port()
     chat = start(
-        CHAT_SERVER,
+        chat_argv,
         {
             "DATABASE_URL": url,
             "SECRET_KEY": "bench",
@@ -354,22 +379,28 @@ def main() -> None:
             "CLERK_ISSUER": ISSUER,
             "CLERK_AUTHORIZED_PARTIES": PARTY,
             "REDIS_URL": "",
+            "LOG_LEVEL": "WARNING",
+            "SEND_RATE_LIMIT": "1000000/minute",
+            "HOST": "127.0.0.1",
         },
         chat_port,
         "/api/v1/openapi.json",
     )
+    chat_pid = serving_pid(chat)
     try:
         fleet = Fleet(f"http://127.0.0.1:{chat_port}", users, thread_of, token)
-        measure(fleet, 2.0, None, None, chat.pid)  # warm-up
-        mx = measure(fleet, args.seconds, None, lambda: count_messages(url), chat.pid)
-        half = measure(fleet, args.seconds, mx["rate"] / 2, lambda: count_messages(url), chat.pid)
+        measure(fleet, 2.0, None, None, chat_pid)  # warm-up
+        mx = measure(fleet, args.seconds, None, lambda: count_messages(url), chat_pid)
+        half = measure(fleet, args.seconds, mx["rate"] / 2, lambda: count_messages(url), chat_pid)
         results["chat"] = {"max": mx, "half": half}
         fleet.close()
     finally:
         chat.terminate()
         chat.wait(timeout=10)
 
-    echo = start(ECHO_SERVER, {}, echo_port, "/socket.io/?EIO=4&transport=polling")
+    echo = start(
+        [sys.executable, "-c", echo_script], {}, echo_port, "/socket.io/?EIO=4&transport=polling"
+    )
     try:
         fleet = Fleet(
             f"http://127.0.0.1:{echo_port}", users, thread_of, lambda i: {"room": thread_of[i]}
@@ -400,7 +431,9 @@ def main() -> None:
     ]
     print(
         f"\nbench.chat: {args.clients} clients in threads of {args.group}, "
-        f"{args.seconds:.0f} s per phase, async_mode threading, PostgreSQL {DB_NAME}"
+        f"{args.seconds:.0f} s per phase, async_mode {mode} "
+        f"({' '.join(chat_argv[1:]) if gevent_mode else 'threads'}), PostgreSQL {DB_NAME}, "
+        f"load {' '.join(Path('/proc/loadavg').read_text().split()[:3])}"
     )
     print(f"{'figure':42} {'chatdesk':>12} {'echo baseline':>14}  note")
     for name, a, b, note in rows:

@@ -17,13 +17,14 @@ from flask import Flask, Response, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from . import cli, errors, realtime
+from . import cli, errors, ops, realtime
 from .api import bp as api_bp
 from .auth import bp as auth_bp
 from .auth import loaders
 from .auth.loaders import authenticate_bearer
 from .config import load_config
 from .extensions import csrf, db, htmx, limiter, migrate, socketio
+from .ops import concurrency, logs
 from .views import filters
 from .views.chat import bp as chat_bp
 from .views.dashboard import bp as dashboard_bp
@@ -41,6 +42,7 @@ CSP = (
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -52,7 +54,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_DIR / "static"),
     )
     app.config.update(load_config(app.instance_path, overrides=config))
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    logs.init_app(app)
+    _init_rate_limits(app)
+    concurrency.make_cooperative()
 
     _init_database(app)
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"), render_as_batch=True)
@@ -65,7 +69,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     socketio.server_options.pop("client_manager", None)
     socketio.init_app(
         app,
-        async_mode="threading",
+        # The server that runs the app decides (gunicorn's gevent worker, or threads).
+        async_mode=concurrency.async_mode(),
         message_queue=app.config["REDIS_URL"],
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
         logger=False,
@@ -78,14 +83,33 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _register_security(app)
     errors.init_app(app)
     cli.init_app(app)
+    ops.init_app(app)  # last: its middleware wraps Socket.IO's
     return app
+
+
+def _init_rate_limits(app: Flask) -> None:
+    """Shared limits in Redis when configured; while Redis is away, per-process memory."""
+    url = app.config["REDIS_URL"]
+    app.config.setdefault("RATELIMIT_STORAGE_URI", url or "memory://")
+    if url:
+        app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+        app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+        app.config.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1}
+        )
 
 
 def _init_database(app: Flask) -> None:
     """Bind Flask-SQLAlchemy; on SQLite turn on foreign keys, WAL and a busy timeout."""
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    opts = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    if uri.startswith("postgresql"):
+        # An unreachable server fails a request in seconds (503), not after the OS timeout.
+        opts.setdefault("connect_args", {}).setdefault("connect_timeout", 5)
+        opts.setdefault("pool_size", app.config["DATABASE_POOL_SIZE"])
+        opts.setdefault("max_overflow", app.config["DATABASE_MAX_OVERFLOW"])
+        opts.setdefault("pool_timeout", 10)  # a starved pool answers 503, not a 30 s hang
     if uri.startswith("sqlite"):
-        opts = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
         opts.setdefault("connect_args", {}).setdefault("timeout", 30)
         opts["connect_args"].setdefault("check_same_thread", False)
         if uri.startswith("sqlite:///") and uri != "sqlite:///:memory:":
@@ -141,4 +165,6 @@ def _register_security(app: Flask) -> None:
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
         resp.headers.setdefault("X-Frame-Options", "DENY")
+        if request.is_secure:  # HTTPS as the client saw it (ProxyFix, with TRUSTED_PROXIES)
+            resp.headers.setdefault("Strict-Transport-Security", HSTS)
         return resp

@@ -14,6 +14,12 @@ class ConfigError(RuntimeError):
     """A setting is missing or malformed; the message says which and how to fix it."""
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
+# Open Socket.IO sessions one process accepts before it refuses new ones (gunicorn.conf.py
+# sizes the worker's connection pool above it, so HTTP always finds a free slot).
+DEFAULT_MAX_SOCKETS = 5000
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -41,6 +47,18 @@ def parse_int(name: str, value: str | None, default: int, *, lo: int, hi: int) -
     if not lo <= n <= hi:
         raise ConfigError(f"{name} must be between {lo} and {hi}, got {n}")
     return n
+
+
+def parse_choice(
+    name: str, value: str | None, default: str, choices: tuple[str, ...], *, upper: bool = False
+) -> str:
+    """Read one of a fixed set of words (case-insensitive)."""
+    if value is None or value.strip() == "":
+        return default
+    v = value.strip().upper() if upper else value.strip().lower()
+    if v not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return v
 
 
 def parse_optional_int(name: str, value: str | None, *, lo: int, hi: int) -> int | None:
@@ -85,6 +103,22 @@ def load_config(
         "REDIS_URL": env.get("REDIS_URL") or None,
         "HOST": env.get("HOST") or "127.0.0.1",
         "PORT": parse_int("PORT", env.get("PORT"), 5000, lo=1, hi=65535),
+        # Operations (docs/deployment.md): proxies in front, logs, sockets per process.
+        "TRUSTED_PROXIES": parse_int("TRUSTED_PROXIES", env.get("TRUSTED_PROXIES"), 0, lo=0, hi=10),
+        "LOG_LEVEL": parse_choice(
+            "LOG_LEVEL", env.get("LOG_LEVEL"), "INFO", LOG_LEVELS, upper=True
+        ),
+        "LOG_FORMAT": parse_choice("LOG_FORMAT", env.get("LOG_FORMAT"), "text", LOG_FORMATS),
+        # Connections per process to PostgreSQL: under gevent every waiting greenlet needs one.
+        "DATABASE_POOL_SIZE": parse_int(
+            "DATABASE_POOL_SIZE", env.get("DATABASE_POOL_SIZE"), 10, lo=1, hi=1000
+        ),
+        "DATABASE_MAX_OVERFLOW": parse_int(
+            "DATABASE_MAX_OVERFLOW", env.get("DATABASE_MAX_OVERFLOW"), 20, lo=0, hi=1000
+        ),
+        "MAX_SOCKETS": parse_int(
+            "MAX_SOCKETS", env.get("MAX_SOCKETS"), DEFAULT_MAX_SOCKETS, lo=1, hi=1_000_000
+        ),
         "CLERK_JWT_KEY": (env.get("CLERK_JWT_KEY") or "").replace("\\n", "\n") or None,
         "CLERK_ISSUER": env.get("CLERK_ISSUER") or None,
         "CLERK_AUTHORIZED_PARTIES": parse_list(env.get("CLERK_AUTHORIZED_PARTIES")),

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from . import faults
+from .extensions import login_manager
 from .services.errors import ServiceError
 from .views.htmx import is_partial
 
@@ -76,6 +78,13 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def server_error(exc: Exception) -> ResponseReturnValue:
+        service = faults.outage_of(exc)
+        if service is not None:  # PostgreSQL or Redis is down: 503, and no traceback per hit
+            faults.safe_rollback()
+            faults.report(service, exc, f"{request.method} {request.path}")
+            # The page must render without the database: show it to an anonymous visitor.
+            g._login_user = login_manager.anonymous_user()
+            return error_response(503, faults.UNAVAILABLE_MESSAGE, details={"service": service})
         app.logger.exception("unhandled error")
         return error_response(
             500, "Something went wrong on our side. It has been logged.", code="internal_error"

@@ -8,6 +8,7 @@ client→server event answers through its ack: `{"ok": true, ...}` or `{"ok": fa
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -19,12 +20,15 @@ from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import Namespace, join_room, rooms
 
+from .. import faults
 from ..auth.loaders import user_from_token
 from ..extensions import db
 from ..models import User
 from ..services import messages, presence, rate_limits, receipts, threads, typing
 from ..services.errors import NotFound, ServiceError, ValidationFailed
 from . import broadcast
+
+log = logging.getLogger("chatdesk.sockets")
 
 
 @dataclass(frozen=True)
@@ -86,10 +90,14 @@ def acked(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any
         try:
             return handler(self, user, data)
         except ServiceError as exc:
-            db.session.rollback()
+            faults.safe_rollback()
             return error_ack(exc)
-        except Exception:
-            db.session.rollback()
+        except Exception as exc:
+            faults.safe_rollback()
+            service = faults.outage_of(exc)
+            if service is not None:  # never acked as sent: the commit did not happen
+                faults.report(service, exc, f"socket event {handler.__name__}")
+                return faults.unavailable_ack(service)
             current_app.logger.exception("socket event %s failed", handler.__name__)
             return {
                 "ok": False,
@@ -113,8 +121,10 @@ class ChatNamespace(Namespace):
         self._sweeper_running = False
 
     def trigger_event(self, event: str, *args: Any) -> Any:
-        """Route `message:send` to `on_message_send` and so on."""
-        return super().trigger_event(event.replace(":", "_"), *args)
+        """Route `message:send` to `on_message_send`; an outage refuses a connect (503)."""
+        return faults.guard_socket(
+            event, lambda: super(ChatNamespace, self).trigger_event(event.replace(":", "_"), *args)
+        )
 
     # --- connection ---------------------------------------------------------------------
 
@@ -131,6 +141,7 @@ class ChatNamespace(Namespace):
         for tid in threads.thread_ids_for(me.id):
             join_room(broadcast.thread_room(tid))
         presence.track_socket(me.id, broadcast.CHAT, sid)
+        log.info("socket connected: /chat user %s sid %s", me.id, sid)
         if presence.connect(me.id, sid):
             broadcast.presence(presence.payload(me.id, True), threads.co_participant_ids(me.id))
         db.session.rollback()
@@ -142,6 +153,7 @@ class ChatNamespace(Namespace):
         me = self.users.pop(sid, None)
         if me is None:
             return
+        log.info("socket disconnected: /chat user %s sid %s (%s)", me.id, sid, reason)
         presence.untrack_socket(me.id, broadcast.CHAT, sid)
         if presence.disconnect(me.id, sid):
             typing.stop_all(me.id)

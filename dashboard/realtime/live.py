@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from datetime import timedelta
@@ -11,11 +12,14 @@ import sqlalchemy as sa
 from flask import current_app, request
 from flask_socketio import Namespace, emit, join_room
 
+from .. import faults
 from ..extensions import db
 from ..models import Message, Report, id_floor, utcnow
 from ..services import presence
 from . import broadcast
 from .chat import authenticate, check_socket_cap
+
+log = logging.getLogger("chatdesk.sockets")
 
 
 def activity_counts() -> dict[str, Any]:
@@ -44,8 +48,10 @@ class LiveNamespace(Namespace):
         self._ticker = False
 
     def trigger_event(self, event: str, *args: Any) -> Any:
-        """Route `presence:query`-style names to `on_presence_query` methods."""
-        return super().trigger_event(event.replace(":", "_"), *args)
+        """Route `presence:query`-style names to `on_presence_query`; outages refuse a connect."""
+        return faults.guard_socket(
+            event, lambda: super(LiveNamespace, self).trigger_event(event.replace(":", "_"), *args)
+        )
 
     def on_connect(self, auth: Any = None) -> None:
         """Refuse anyone but staff; join the staff room and send the presence snapshot."""
@@ -61,6 +67,7 @@ class LiveNamespace(Namespace):
         online = sorted(presence.online_user_ids())
         items = presence.info(online)  # users who no longer exist drop out here
         emit("presence:snapshot", {"items": items, "count": len(items)})
+        log.info("socket connected: /live user %s sid %s", uid, sid)
         db.session.rollback()
         self._start_ticker(current_app._get_current_object())  # type: ignore[attr-defined]
 
@@ -68,6 +75,7 @@ class LiveNamespace(Namespace):
         """Forget the socket."""
         uid = self.staff.pop(request.sid, None)
         if uid:
+            log.info("socket disconnected: /live user %s sid %s (%s)", uid, request.sid, reason)
             presence.untrack_socket(uid, broadcast.LIVE, request.sid)
 
     def _start_ticker(self, app: Any) -> None:

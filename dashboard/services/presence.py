@@ -5,6 +5,12 @@ sorted sets scored by an expiry that each process's heartbeat pushes forward, so
 process that crashed go offline within the TTL (a surviving process's sweep notices them).
 `lastSeen` is persisted on `User.last_seen_at` when a user's last connection closes.
 
+While Redis is unreachable, presence degrades instead of failing connections: connects and
+disconnects are kept in this process's memory only (no presence events), a user's sockets are
+this process's ones, reads answer `unavailable`, and the first heartbeat after Redis returns
+re-registers this process's connections (a socket that closed meanwhile expires within the
+TTL).
+
 Keys: `chatdesk:presence:u:<user id>` (members `<process>:<sid>`), `chatdesk:presence:online`
 (members user ids), `chatdesk:sockets:<user id>` (members `<namespace>|<sid>`, for ending a
 user's sessions on every process).
@@ -22,6 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app, has_app_context
 
+from .. import faults
 from ..extensions import db
 from ..models import User, utcnow
 from ..serializers import presence_json
@@ -41,7 +48,10 @@ class RedisStore:
     def __init__(self, url: str, ttl: int = DEFAULT_TTL):
         import redis
 
-        self.r = redis.Redis.from_url(url, decode_responses=True)
+        # Short timeouts: a Redis that hangs must not hold a connect or the heartbeat for long.
+        self.r = redis.Redis.from_url(
+            url, decode_responses=True, socket_connect_timeout=2, socket_timeout=2
+        )
         self.ttl = ttl
         self.proc = f"{os.getpid()}-{os.urandom(4).hex()}"
         # This process's own connections and sockets: what the heartbeat keeps alive.
@@ -170,11 +180,22 @@ def _redis() -> RedisStore | None:
     return store
 
 
+def _tolerant(call: Any, default: Any, what: str) -> Any:
+    """Run a Redis write; while Redis is down, log it (throttled) and answer `default`."""
+    try:
+        return call()
+    except Exception as exc:
+        if faults.outage_of(exc) != "redis":
+            raise
+        faults.report("redis", exc, what)
+        return default
+
+
 def connect(user_id: str, sid: str) -> bool:
     """Record a connection; True when it is the user's first (they just came online)."""
     store = _redis()
     if store:
-        return store.connect(user_id, sid)
+        return bool(_tolerant(lambda: store.connect(user_id, sid), False, "presence connect"))
     with _lock:
         first = not _connections.get(user_id)
         _connections[user_id].add(sid)
@@ -185,7 +206,7 @@ def disconnect(user_id: str, sid: str) -> bool:
     """Forget a connection; True when it was the user's last (they just went offline)."""
     store = _redis()
     if store:
-        return store.disconnect(user_id, sid)
+        return bool(_tolerant(lambda: store.disconnect(user_id, sid), False, "presence disconnect"))
     with _lock:
         conns = _connections.get(user_id)
         if not conns or sid not in conns:
@@ -226,7 +247,7 @@ def track_socket(user_id: str, namespace: str, sid: str) -> None:
     """Remember a socket of a user (any namespace), so their sessions can be ended."""
     store = _redis()
     if store:
-        store.track(user_id, namespace, sid)
+        _tolerant(lambda: store.track(user_id, namespace, sid), None, "presence")
         return
     with _lock:
         _sockets[user_id].add((namespace, sid))
@@ -236,7 +257,7 @@ def untrack_socket(user_id: str, namespace: str, sid: str) -> None:
     """Forget a socket."""
     store = _redis()
     if store:
-        store.untrack(user_id, namespace, sid)
+        _tolerant(lambda: store.untrack(user_id, namespace, sid), None, "presence")
         return
     with _lock:
         _discard(_sockets, user_id, (namespace, sid))
@@ -246,7 +267,14 @@ def sockets_of(user_id: str) -> set[tuple[str, str]]:
     """Every (namespace, sid) of a user: this process's, or (with Redis) every process's."""
     store = _redis()
     if store:
-        return store.sockets_of(user_id)
+        try:
+            return store.sockets_of(user_id)
+        except Exception as exc:  # Redis is away: this process's sockets are what we know
+            if faults.outage_of(exc) != "redis":
+                raise
+            faults.report("redis", exc, "presence sockets")
+            with store.lock:
+                return set(store.local_sockets.get(user_id, ()))
     with _lock:
         return set(_sockets.get(user_id, ()))
 
@@ -256,8 +284,9 @@ def heartbeat() -> list[str]:
     store = _redis()
     if not store:
         return []
-    store.heartbeat()
-    gone = store.sweep()
+    if _tolerant(store.heartbeat, False, "presence heartbeat") is False:
+        return []
+    gone = _tolerant(store.sweep, [], "presence sweep")
     if gone:
         record_last_seen(gone)
     return gone

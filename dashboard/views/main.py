@@ -10,9 +10,3 @@ bp = Blueprint("main", __name__)
 def index() -> ResponseReturnValue:
     """Links to the operator dashboard and the chat."""
     return render_template("main/index.html")
-
-
-@bp.get("/healthz")
-def healthz() -> ResponseReturnValue:
-    """Liveness probe for process managers."""
-    return {"ok": True}

@@ -59,7 +59,8 @@ def member(participant: str = OK) -> Row:
 # (endpoint, method) -> outcome for each role.
 HTTP: dict[tuple[str, str], Row] = {
     ("main.index", "GET"): everyone(),
-    ("main.healthz", "GET"): everyone(),
+    ("ops.healthz", "GET"): everyone(),
+    ("ops.readyz", "GET"): everyone(),
     ("static", "GET"): everyone(),
     ("auth.login", "GET"): everyone(),
     ("auth.login", "POST"): {**everyone(), "deactivated": REFUSED},
