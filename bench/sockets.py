@@ -89,7 +89,7 @@ def rung(
         share = [[[users[i], tokens[i]] for i in range(p, n, procs)] for p in range(procs)]
         cpu0, t0 = server.cpu_s(), time.monotonic()
         answers = clients.all(
-            [{"op": "connect", "users": s, "concurrency": 50, "timeout": 10} for s in share]
+            [{"op": "connect", "users": s, "concurrency": 25, "timeout": 30} for s in share]
         )
         connect_s = time.monotonic() - t0
         cpu = server.cpu_s() - cpu0
@@ -150,7 +150,10 @@ def ladder(
             r["server"] = name
             out.append(r)
             log(f"  {r}")
-            holds = r["connected"] == n and r["http_p95"] is not None and r["http_failed"] == 0
+            # Holds: (nearly) everyone connected and HTTP answering meanwhile.
+            holds = (
+                r["connected"] >= 0.99 * n and r["http_p95"] is not None and not r["http_failed"]
+            )
             if not holds or server.proc.poll() is not None:
                 break
     finally:

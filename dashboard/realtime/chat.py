@@ -142,9 +142,13 @@ class ChatNamespace(Namespace):
             join_room(broadcast.thread_room(tid))
         presence.track_socket(me.id, broadcast.CHAT, sid)
         log.info("socket connected: /chat user %s sid %s", me.id, sid)
-        if presence.connect(me.id, sid):
-            broadcast.presence(presence.payload(me.id, True), threads.co_participant_ids(me.id))
+        first = presence.connect(me.id, sid)
+        others = threads.co_participant_ids(me.id) if first else []
+        # Hand the database connection back before the broadcast: with a 1,000-member thread
+        # the emit is the slow part, and a connect storm must not hold the whole pool.
         db.session.rollback()
+        if first:
+            broadcast.presence(presence.payload(me.id, True), others)
         self._start_sweeper(current_app._get_current_object())  # type: ignore[attr-defined]
 
     def on_disconnect(self, reason: Any = None) -> None:
@@ -158,7 +162,9 @@ class ChatNamespace(Namespace):
         if presence.disconnect(me.id, sid):
             typing.stop_all(me.id)
             presence.record_last_seen([me.id])
-            broadcast.presence(presence.payload(me.id, False), threads.co_participant_ids(me.id))
+            others = threads.co_participant_ids(me.id)
+            db.session.rollback()  # as on connect: no pool connection held while emitting
+            broadcast.presence(presence.payload(me.id, False), others)
 
     def _start_sweeper(self, app: Any) -> None:
         """One background task per process: typing expiry and the presence heartbeat."""
