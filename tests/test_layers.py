@@ -37,17 +37,7 @@ EMITTER = "dashboard.realtime"
 
 # Edges that existed when this test was written and are being removed. It may only shrink:
 # a new violation fails, and so does an entry here that no longer occurs (delete it).
-ALLOWED: set[tuple[str, str]] = {
-    # Services announce through realtime/broadcast.py, which sits above them: the `services`
-    # refactor puts a one-way event port below the services instead.
-    ("dashboard.services.messages", "dashboard.realtime.broadcast"),
-    ("dashboard.services.moderation", "dashboard.realtime.broadcast"),
-    ("dashboard.services.receipts", "dashboard.realtime.broadcast"),
-    ("dashboard.services.threads", "dashboard.realtime.broadcast"),
-    ("dashboard.services.threads_admin", "dashboard.realtime.broadcast"),
-    ("dashboard.services.typing", "dashboard.realtime.broadcast"),
-    ("dashboard.services.users_admin", "dashboard.realtime.broadcast"),
-}
+ALLOWED: set[tuple[str, str]] = set()
 
 
 @dataclass(frozen=True)

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, current_app, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from ..extensions import db
 from ..models import User
 from ..serializers import user_json, user_summary
-from ..services import messages, presence, rate_limits, receipts, threads, uploads
+from ..services import messages, presence, rate_limits, receipts, reports, threads, uploads, users
 from ..services.errors import BadRequest, ValidationFailed
 
 bp = Blueprint("api", __name__)
@@ -70,19 +68,7 @@ def me() -> ResponseReturnValue:
 @login_required
 def find_users() -> ResponseReturnValue:
     """Active users whose username or name starts with `q` (to start a thread or mention)."""
-    q = (request.args.get("q") or "").strip().lower()
-    limit = _limit(20)
-    stmt = sa.select(User).where(User.is_active)
-    if q:
-        pattern = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(
-            sa.or_(
-                sa.func.lower(User.username).like(pattern, escape="\\"),
-                sa.func.lower(User.first_name).like(pattern, escape="\\"),
-                sa.func.lower(User.last_name).like(pattern, escape="\\"),
-            )
-        )
-    rows = db.session.scalars(stmt.order_by(sa.func.lower(User.username)).limit(limit))
+    rows = users.find_users(request.args.get("q") or "", limit=_limit(20))
     return {"items": [user_summary(u) for u in rows], "nextCursor": None}
 
 
@@ -217,7 +203,7 @@ def mark_read(thread_id: str) -> ResponseReturnValue:
 def report_message(message_id: str) -> ResponseReturnValue:
     """Report a message to the moderators: {reason} → 201."""
     data = _body()
-    return messages.report_message(_me(), message_id, data.get("reason")), 201
+    return reports.report_message(_me(), message_id, data.get("reason")), 201
 
 
 @bp.get("/presence")

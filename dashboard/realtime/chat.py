@@ -18,15 +18,15 @@ from typing import Any
 
 from flask import current_app, request
 from flask_login import current_user
-from flask_socketio import Namespace, join_room, rooms
+from flask_socketio import join_room, rooms
 
 from .. import faults
 from ..auth.loaders import user_from_token
-from ..extensions import db
 from ..models import User
 from ..services import messages, presence, rate_limits, receipts, threads, typing
 from ..services.errors import NotFound, ServiceError, ValidationFailed
-from . import broadcast
+from . import registry
+from .base import ServerNamespace, refused
 
 log = logging.getLogger("chatdesk.sockets")
 
@@ -63,7 +63,7 @@ def check_socket_cap(user_id: str) -> None:
     """Refuse a connection past MAX_SOCKETS_PER_USER open sockets (both namespaces, every
     process): one account cannot hold thousands of a worker's connections."""
     cap = current_app.config["MAX_SOCKETS_PER_USER"]
-    if len(presence.sockets_of(user_id)) >= cap:
+    if len(registry.sockets_of(user_id)) >= cap:
         current_app.logger.info("refused a socket of user %s: %d already open", user_id, cap)
         raise ConnectionRefusedError("too_many_connections")
 
@@ -80,7 +80,7 @@ def acked(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any
     def wrapped(self: ChatNamespace, data: Any = None) -> dict[str, Any]:
         user = self.users.get(request.sid)
         if user is None:
-            return {"ok": False, "error": {"code": "unauthorized", "message": "Log in first."}}
+            return refused("unauthorized", "Log in first.")
         if data is None:
             data = {}
         if not isinstance(data, dict):
@@ -99,34 +99,21 @@ def acked(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any
                 faults.report(service, exc, f"socket event {handler.__name__}")
                 return faults.unavailable_ack(service)
             current_app.logger.exception("socket event %s failed", handler.__name__)
-            return {
-                "ok": False,
-                "error": {
-                    "code": "internal_error",
-                    "message": "Something went wrong on our side.",
-                    "details": {},
-                },
-            }
+            return refused("internal_error", "Something went wrong on our side.")
 
     return wrapped
 
 
-class ChatNamespace(Namespace):
+class ChatNamespace(ServerNamespace):
     """Socket.IO `/chat`: messages, receipts, typing, presence and sync."""
 
-    def __init__(self, namespace: str = broadcast.CHAT):
+    def __init__(self, namespace: str = registry.CHAT):
         super().__init__(namespace)
         self.users: dict[str, SocketUser] = {}
         self._sweeper_lock = threading.Lock()
         self._sweeper_running = False
 
-    def trigger_event(self, event: str, *args: Any) -> Any:
-        """Route `message:send` to `on_message_send`; an outage refuses a connect (503)."""
-        return faults.guard_socket(
-            event, lambda: super(ChatNamespace, self).trigger_event(event.replace(":", "_"), *args)
-        )
-
-    # --- connection ---------------------------------------------------------------------
+    # --- connection (the server's own connect and disconnect only: see base.py) ----------
 
     def on_connect(self, auth: Any = None) -> None:
         """Refuse without a valid session or token; join the user's and threads' rooms."""
@@ -137,18 +124,12 @@ class ChatNamespace(Namespace):
         me = SocketUser.of(user)
         sid = request.sid
         self.users[sid] = me
-        join_room(broadcast.user_room(me.id))
+        join_room(registry.user_room(me.id))
         for tid in threads.thread_ids_for(me.id):
-            join_room(broadcast.thread_room(tid))
-        presence.track_socket(me.id, broadcast.CHAT, sid)
+            join_room(registry.thread_room(tid))
+        registry.add(me.id, registry.CHAT, sid)
         log.info("socket connected: /chat user %s sid %s", me.id, sid)
-        first = presence.connect(me.id, sid)
-        others = threads.co_participant_ids(me.id) if first else []
-        # Hand the database connection back before the broadcast: with a 1,000-member thread
-        # the emit is the slow part, and a connect storm must not hold the whole pool.
-        db.session.rollback()
-        if first:
-            broadcast.presence(presence.payload(me.id, True), others)
+        presence.socket_opened(me.id, sid)
         self._start_sweeper(current_app._get_current_object())  # type: ignore[attr-defined]
 
     def on_disconnect(self, reason: Any = None) -> None:
@@ -158,13 +139,8 @@ class ChatNamespace(Namespace):
         if me is None:
             return
         log.info("socket disconnected: /chat user %s sid %s (%s)", me.id, sid, reason)
-        presence.untrack_socket(me.id, broadcast.CHAT, sid)
-        if presence.disconnect(me.id, sid):
-            typing.stop_all(me.id)
-            presence.record_last_seen([me.id])
-            others = threads.co_participant_ids(me.id)
-            db.session.rollback()  # as on connect: no pool connection held while emitting
-            broadcast.presence(presence.payload(me.id, False), others)
+        registry.remove(me.id, registry.CHAT, sid)
+        presence.socket_closed(me.id, sid)
 
     def _start_sweeper(self, app: Any) -> None:
         """One background task per process: typing expiry and the presence heartbeat."""
@@ -181,15 +157,13 @@ class ChatNamespace(Namespace):
         while True:
             time.sleep(1.0)
             try:
-                typing.expire()
-                now = time.monotonic()
-                if now - last_beat >= beat_every:
-                    last_beat = now
-                    with app.app_context():
-                        for uid in presence.heartbeat():
-                            broadcast.presence(
-                                presence.payload(uid, False), threads.co_participant_ids(uid)
-                            )
+                with app.app_context():  # Redis presence and the registry read the app config
+                    typing.expire()
+                    now = time.monotonic()
+                    if now - last_beat >= beat_every:
+                        last_beat = now
+                        registry.heartbeat()
+                        presence.heartbeat()  # announces whoever went offline elsewhere
             except Exception:
                 app.logger.exception("chat sweeper failed")
             # Stop once the namespace has been empty a few seconds; the next connect restarts it.
@@ -283,6 +257,6 @@ class ChatNamespace(Namespace):
         thread_id = data.get("threadId")
         if not isinstance(thread_id, str) or not thread_id:
             raise ValidationFailed("threadId is required.", {"fields": {"threadId": "required"}})
-        if broadcast.thread_room(thread_id) not in rooms():
+        if registry.thread_room(thread_id) not in rooms():
             raise NotFound("There is no such thread.")
         return thread_id
