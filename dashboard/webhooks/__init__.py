@@ -2,6 +2,9 @@
 
 The one route here that is exempt from CSRF (the sender is a server with a signature, not a
 browser with a cookie); everything else about the request is checked as usual.
+
+Imports the lifecycle services (`clerk_sync`), the error pages, the extensions and realtime's
+`broadcast` (to drop the sockets of a user Clerk deleted); only the app factory imports it.
 """
 
 from __future__ import annotations
