@@ -525,7 +525,8 @@ def sync(user_id: str, since: Any, *, limit: int = SYNC_BATCH) -> dict[str, Any]
     more = len(rows) > limit
     rows = rows[:limit]
     payloads = message_payloads(rows)
-    created, updated = [], []
+    created: list[dict[str, Any]] = []
+    updated: list[dict[str, Any]] = []
     for m, p in zip(rows, payloads, strict=True):
         (created if m.created_at > at or (m.created_at == at and m.id > mid) else updated).append(p)
     cursor = _sync_cursor(rows[-1].updated_at, rows[-1].id) if rows else _sync_cursor(at, mid)
