@@ -3,8 +3,8 @@
 The one route here that is exempt from CSRF (the sender is a server with a signature, not a
 browser with a cookie); everything else about the request is checked as usual.
 
-Imports the lifecycle services (`clerk_sync`), the error pages, the extensions and realtime's
-`broadcast` (to drop the sockets of a user Clerk deleted); only the app factory imports it.
+Imports the lifecycle services (`clerk_sync`), the error pages, the extensions and the events
+port (to drop the sockets of a user Clerk deleted); only the app factory imports it.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from svix.webhooks import Webhook, WebhookVerificationError
 
+from .. import events
 from ..errors import error_response
 from ..extensions import db
-from ..realtime import broadcast
 from ..services.lifecycle import clerk_sync
 
 bp = Blueprint("webhooks", __name__)
@@ -49,5 +49,5 @@ def clerk() -> ResponseReturnValue:
         db.session.rollback()
         return error_response(400, f"Not a Clerk event: {exc}", details={"reason": "payload"})
     if handled.end_sessions_of:
-        broadcast.end_user_sessions(handled.end_sessions_of)
+        events.sessions_ended(handled.end_sessions_of)
     return jsonify({"ok": True, "outcome": handled.outcome})

@@ -6,9 +6,9 @@ from flask import Response, flash, redirect, render_template, stream_with_contex
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from ... import events
 from ...auth import role_required
 from ...forms import EraseUserForm, ReasonForm, RoleForm
-from ...realtime import broadcast
 from ...services import users as users_service
 from ...services.errors import Forbidden, ValidationFailed
 from ...services.lifecycle import erasure, user_export
@@ -50,7 +50,7 @@ def user_erase(user_id: str) -> ResponseReturnValue:
             error = exc.message
         else:
             if result.profile:
-                broadcast.end_user_sessions(user_id)
+                events.sessions_ended(user_id)
             text = (
                 f"Erased {username}: {result.messages} messages blanked, "
                 f"{result.files} files removed."
