@@ -9,8 +9,6 @@ port (to drop the sockets of a user Clerk deleted); only the app factory imports
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from svix.webhooks import Webhook, WebhookVerificationError
@@ -18,6 +16,7 @@ from svix.webhooks import Webhook, WebhookVerificationError
 from .. import events
 from ..errors import error_response
 from ..extensions import db
+from ..payloads import strict_json
 from ..services.lifecycle import clerk_sync
 
 bp = Blueprint("webhooks", __name__)
@@ -43,7 +42,7 @@ def clerk() -> ResponseReturnValue:
             400, "The webhook signature did not verify.", details={"reason": "signature"}
         )
     try:
-        event = json.loads(body)
+        event = strict_json.loads(body)
         handled = clerk_sync.handle_event(headers["svix-id"], event)
     except (ValueError, clerk_sync.BadEvent) as exc:
         db.session.rollback()
