@@ -25,6 +25,8 @@ from .auth.loaders import authenticate_bearer
 from .config import load_config
 from .extensions import csrf, db, htmx, limiter, migrate, socketio
 from .ops import concurrency, logs
+from .payloads.http import StrictJSONProvider
+from .payloads.sockets import StrictPacket
 from .views import filters
 from .views.chat import bp as chat_bp
 from .views.dashboard import bp as dashboard_bp
@@ -54,6 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_DIR / "static"),
     )
     app.config.update(load_config(app.instance_path, overrides=config))
+    app.json = StrictJSONProvider(app)
     logs.init_app(app)
     _init_rate_limits(app)
     concurrency.make_cooperative()
@@ -75,6 +78,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
         logger=False,
         engineio_logger=False,
+        serializer=StrictPacket,  # strict JSON for every packet (payloads/sockets.py)
     )
 
     realtime.init_app(app)

@@ -9,6 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from . import events
 from .models import ROLES, User
 from .services import seed as seed_service
 from .services import users as users_service
@@ -174,9 +175,7 @@ def erase_user_command(user: str, reason: str) -> None:
     except ServiceError as exc:
         raise click.ClickException(exc.message) from None
     if result.profile:
-        from .realtime import broadcast
-
-        broadcast.end_user_sessions(result.user_id)  # through Redis to every process
+        events.sessions_ended(result.user_id)  # through Redis to every process
     elapsed = time.perf_counter() - started
     if not result.changed:
         click.echo(f"User {result.user_id} was already erased: nothing changed.")

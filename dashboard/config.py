@@ -160,6 +160,9 @@ def load_config(
         "MAX_TITLE_CHARS": parse_int(
             "MAX_TITLE_CHARS", env.get("MAX_TITLE_CHARS"), 200, lo=1, hi=1000
         ),
+        "MAX_JSON_BYTES": parse_int(
+            "MAX_JSON_BYTES", env.get("MAX_JSON_BYTES"), 1024 * 1024, lo=64 * 1024, hi=1 << 30
+        ),
         "MAX_PAGE_SIZE": parse_int("MAX_PAGE_SIZE", env.get("MAX_PAGE_SIZE"), 100, lo=1, hi=1000),
         # One bucket per user for sends over the API and the socket alike.
         "SEND_RATE_LIMIT": env.get("SEND_RATE_LIMIT") or "120/minute",

@@ -1,17 +1,23 @@
 """The seed's JSON shapes (camelCase, ISO 8601 UTC times with Z), in one place.
 
 The API, the socket events and the JSON export all serialize through these functions.
+`message_payloads` loads what a batch of messages needs (authors, mentions, attachments,
+watermarks) in a fixed number of queries. Imports models and the database only: services,
+the API and realtime import this, never the other way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import sqlalchemy as sa
 from markupsafe import Markup, escape
 
-from .models import Attachment, Message, Thread, User
+from .extensions import db
+from .models import Attachment, Mention, Message, Participant, Thread, User
 
 MESSAGE_STATUSES = ("sending", "sent", "delivered", "read", "failed")
 
@@ -162,3 +168,74 @@ def snippet_html(snippet: _Segmented) -> Markup:
     )
     # Safe: every piece of the text went through escape(); the only markup is our <mark>s.
     return Markup(html)  # noqa: S704
+
+
+# -- messages in batches: status and relations loaded once per batch ---------------------
+
+
+def status_of(message: Message, parts: Sequence[tuple[str, str | None, str | None]]) -> str:
+    """`sent`, `delivered` or `read` from the other participants' (user, delivered, read) marks."""
+    others = [p for p in parts if p[0] != message.user_id]
+    if not others:
+        return "sent"
+    mid = message.id
+    if all(r is not None and r >= mid for _, _, r in others):
+        return "read"
+    if all(max(d or "", r or "") >= mid for _, d, r in others):
+        return "delivered"
+    return "sent"
+
+
+def message_payloads(
+    messages: Sequence[Message], *, reveal_removed: bool = False
+) -> list[dict[str, Any]]:
+    """Message JSON for many messages in four queries at most, whatever their number.
+
+    Authors, mentions, attachments and the participants' watermarks (for `status`) are each
+    loaded once for the whole batch.
+    """
+    if not messages:
+        return []
+    ids = [m.id for m in messages]
+    author_ids = {m.user_id for m in messages}
+    thread_ids = {m.thread_id for m in messages}
+    authors = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(author_ids)))}
+    mentions: dict[str, list[str]] = defaultdict(list)
+    for mid, uid in db.session.execute(
+        sa.select(Mention.message_id, Mention.user_id).where(Mention.message_id.in_(ids))
+    ):
+        mentions[mid].append(uid)
+    atts: dict[str, list[Attachment]] = defaultdict(list)
+    for att in db.session.scalars(
+        sa.select(Attachment).where(Attachment.message_id.in_(ids)).order_by(Attachment.id)
+    ):
+        atts[att.message_id or ""].append(att)  # never None: selected by message id
+    parts: dict[str, list[tuple[str, str | None, str | None]]] = defaultdict(list)
+    for tid, uid, d, r in db.session.execute(
+        sa.select(
+            Participant.thread_id,
+            Participant.user_id,
+            Participant.delivered_through,
+            Participant.read_through,
+        ).where(Participant.thread_id.in_(thread_ids))
+    ):
+        parts[tid].append((uid, d, r))
+    return [
+        message_json(
+            m,
+            author=authors[m.user_id],
+            mentions=mentions.get(m.id, ()),
+            attachments=atts.get(m.id, ()),
+            status=status_of(m, parts[m.thread_id]),
+            reveal_removed=reveal_removed,
+        )
+        for m in messages
+    ]
+
+
+def message_payload(message: Message, *, reveal_removed: bool = False) -> dict[str, Any]:
+    """The Message JSON of one message, `status` computed from the watermarks.
+
+    The moderation service calls it to broadcast a hidden or restored message.
+    """
+    return message_payloads([message], reveal_removed=reveal_removed)[0]

@@ -1,7 +1,9 @@
-"""The OpenAPI 3 document of /api/v1, served at /api/v1/openapi.json.
+"""The OpenAPI 3.1 document of /api/v1, served at /api/v1/openapi.json.
 
-Written by hand as a dict; tests/api/test_openapi.py checks that its paths and methods are
-exactly the app's URL map under /api/v1, so the document cannot drift from the code.
+The paths are written here; every schema under `components` is generated from the request
+models and response shapes in dashboard/payloads (limits from the code and the settings).
+tests/api/test_openapi.py checks that the paths and methods are exactly the app's URL map,
+and tests/payloads/test_components.py that real responses match the components.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from typing import Any
 from flask import current_app
 from flask.typing import ResponseReturnValue
 
+from ..payloads import Limits
+from ..payloads.schema import components
 from .views import bp
 
 
@@ -28,7 +32,7 @@ def _ok(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any
 
 def _errors(*codes: int) -> dict[str, Any]:
     names = {
-        400: "Bad request (malformed JSON, missing CSRF token for cookie callers)",
+        400: "Bad request (not strict JSON, NUL in the URL, missing CSRF token for cookie callers)",
         401: "Not logged in",
         403: "Not allowed",
         404: "Not found (also: not a participant)",
@@ -37,7 +41,10 @@ def _errors(*codes: int) -> dict[str, Any]:
         422: "Validation failed",
         429: "Rate limited",
     }
-    return {str(c): {"description": names[c], **_json(_ref("Error"))} for c in (401, *codes)}
+    return {
+        str(c): {"description": names[c], **_json(_ref("Error"))}
+        for c in sorted({400, 401, *codes})
+    }
 
 
 def _path_param(name: str) -> dict[str, Any]:
@@ -45,252 +52,31 @@ def _path_param(name: str) -> dict[str, Any]:
 
 
 def _query(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
+    # Every query parameter of this API reads an empty value as leaving it out.
     return {
         "name": name,
         "in": "query",
         "required": False,
+        "allowEmptyValue": True,
         "schema": schema,
         "description": description,
     }
 
 
-def _list_of(item: str) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "required": ["items", "nextCursor"],
-        "properties": {
-            "items": {"type": "array", "items": _ref(item)},
-            "nextCursor": {"type": ["string", "null"]},
-        },
-    }
-
-
-def _body(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"required": True, **_json(schema)}
+def _body(model: str) -> dict[str, Any]:
+    return {"required": True, **_json(_ref(model))}
 
 
 STR = {"type": "string"}
-NSTR = {"type": ["string", "null"]}
-TIME = {"type": "string", "format": "date-time"}
-NTIME = {"type": ["string", "null"], "format": "date-time"}
 META = {"type": "object", "additionalProperties": True}
+BODY_ERRORS = (413, 422)
 
 
-def build_spec(limits: dict[str, int]) -> dict[str, Any]:
+def build_spec(limits: Limits) -> dict[str, Any]:
     """The document, with the configured limits written into the schemas."""
-    page = {"type": "integer", "minimum": 1, "maximum": limits["page"]}
+    page = {"type": "integer", "minimum": 1, "maximum": limits.page}
     thread_p = _path_param("thread_id")
     message_p = _path_param("message_id")
-    attachment_in = {
-        "oneOf": [
-            {
-                "type": "object",
-                "required": ["type", "url"],
-                "properties": {
-                    "type": {"const": "link"},
-                    "url": {"type": "string", "format": "uri", "maxLength": 2048},
-                },
-            },
-            {"type": "object", "required": ["id"], "properties": {"id": STR}},
-        ]
-    }
-    schemas: dict[str, Any] = {
-        "Error": {
-            "type": "object",
-            "required": ["error"],
-            "properties": {
-                "error": {
-                    "type": "object",
-                    "required": ["code", "message", "details"],
-                    "properties": {"code": STR, "message": STR, "details": META},
-                }
-            },
-        },
-        "User": {
-            "type": "object",
-            "required": ["id", "username", "role", "isActive"],
-            "properties": {
-                "id": STR,
-                "username": STR,
-                "email": NSTR,
-                "firstName": NSTR,
-                "lastName": NSTR,
-                "imageUrl": NSTR,
-                "createdAt": NTIME,
-                "updatedAt": NTIME,
-                "lastLoginAt": NTIME,
-                "isActive": {"type": "boolean"},
-                "role": {"enum": ["user", "support", "moderator", "admin"]},
-            },
-        },
-        "UserSummary": {
-            "type": "object",
-            "required": ["id", "username"],
-            "properties": {
-                "id": STR,
-                "username": STR,
-                "firstName": NSTR,
-                "lastName": NSTR,
-                "imageUrl": NSTR,
-            },
-        },
-        "Attachment": {
-            "type": "object",
-            "required": ["id", "type"],
-            "properties": {
-                "id": STR,
-                "type": {"enum": ["image", "file", "link"]},
-                "url": NSTR,
-                "mimeType": NSTR,
-                "size": {"type": ["integer", "null"]},
-                "metadata": META,
-            },
-        },
-        "Message": {
-            "type": "object",
-            "required": ["id", "threadId", "userId", "content", "status", "createdAt"],
-            "properties": {
-                "id": STR,
-                "clientId": NSTR,
-                "content": STR,
-                "threadId": STR,
-                "userId": STR,
-                "parentId": NSTR,
-                "createdAt": TIME,
-                "updatedAt": TIME,
-                "status": {"enum": ["sent", "delivered", "read"]},
-                "mentions": {"type": "array", "items": STR},
-                "attachments": {"type": "array", "items": _ref("Attachment")},
-                "metadata": META,
-                "user": _ref("UserSummary"),
-            },
-        },
-        "Thread": {
-            "type": "object",
-            "required": ["id", "title", "creatorId", "participants", "isArchived"],
-            "properties": {
-                "id": STR,
-                "name": NSTR,
-                "title": STR,
-                "createdAt": TIME,
-                "updatedAt": TIME,
-                "lastMessageAt": NTIME,
-                "creatorId": STR,
-                "participants": {"type": "array", "items": _ref("UserSummary")},
-                "isArchived": {"type": "boolean"},
-                "metadata": META,
-            },
-        },
-        "ThreadListItem": {
-            "allOf": [
-                _ref("Thread"),
-                {
-                    "type": "object",
-                    "required": ["unreadCount", "lastMessage"],
-                    "properties": {
-                        "unreadCount": {"type": "integer", "minimum": 0},
-                        "lastMessage": {"oneOf": [_ref("Message"), {"type": "null"}]},
-                        "lastActivityAt": TIME,
-                        "messageCount": {"type": "integer"},
-                    },
-                },
-            ]
-        },
-        "PresenceInfo": {
-            "type": "object",
-            "required": ["userId", "status", "lastSeen"],
-            "properties": {
-                "userId": STR,
-                "status": {"enum": ["online", "offline"]},
-                "lastSeen": NTIME,
-            },
-        },
-        "Report": {
-            "type": "object",
-            "required": ["id", "messageId", "reason", "state"],
-            "properties": {
-                "id": STR,
-                "messageId": STR,
-                "threadId": STR,
-                "reason": STR,
-                "state": STR,
-                "createdAt": TIME,
-            },
-        },
-        "Receipt": {
-            "type": "object",
-            "properties": {"threadId": STR, "deliveredThrough": NSTR, "readThrough": NSTR},
-        },
-        "MessagePage": {
-            "type": "object",
-            "required": ["items", "hasMoreBefore", "hasMoreAfter"],
-            "properties": {
-                "items": {"type": "array", "items": _ref("Message")},
-                "hasMoreBefore": {"type": "boolean"},
-                "hasMoreAfter": {"type": "boolean"},
-            },
-        },
-        "SearchResults": {
-            "type": "object",
-            "required": ["items", "nextCursor"],
-            "properties": {
-                "items": {
-                    "type": "array",
-                    "items": {
-                        "allOf": [
-                            _ref("Message"),
-                            {
-                                "type": "object",
-                                "required": ["snippet"],
-                                "properties": {
-                                    "snippet": {
-                                        "type": "string",
-                                        "description": "escaped HTML; only <mark> tags added",
-                                    }
-                                },
-                            },
-                        ]
-                    },
-                },
-                "nextCursor": NSTR,
-                "total": {"type": "integer", "minimum": 0},
-                "totalIsLowerBound": {"type": "boolean"},
-                "warnings": {"type": "array", "items": STR},
-            },
-        },
-    }
-    new_thread = {
-        "type": "object",
-        "required": ["title", "participantIds"],
-        "properties": {
-            "title": {"type": "string", "minLength": 1, "maxLength": limits["title"]},
-            "name": {"type": "string", "maxLength": 100},
-            "participantIds": {"type": "array", "items": STR, "maxItems": 100},
-            "metadata": META,
-        },
-    }
-    patch_thread = {
-        "type": "object",
-        "properties": {
-            "title": {"type": "string", "minLength": 1, "maxLength": limits["title"]},
-            "name": {"type": "string", "maxLength": 100},
-            "metadata": META,
-        },
-    }
-    new_message = {
-        "type": "object",
-        "properties": {
-            "clientId": {"type": "string", "minLength": 1, "maxLength": 64},
-            "content": {"type": "string", "maxLength": limits["content"]},
-            "parentId": STR,
-            "attachments": {
-                "type": "array",
-                "items": attachment_in,
-                "maxItems": limits["attachments"],
-            },
-            "metadata": META,
-        },
-    }
     paths: dict[str, Any] = {
         "/me": {
             "get": {
@@ -307,7 +93,7 @@ def build_spec(limits: dict[str, int]) -> dict[str, Any]:
                     _query("q", STR, "prefix of a username or name"),
                     _query("limit", page),
                 ],
-                "responses": {"200": _ok("Users", _list_of("UserSummary")), **_errors(422)},
+                "responses": {"200": _ok("Users", _ref("UserList")), **_errors(422)},
             }
         },
         "/threads": {
@@ -315,20 +101,27 @@ def build_spec(limits: dict[str, int]) -> dict[str, Any]:
                 "summary": "The caller's threads, newest activity first",
                 "operationId": "listThreads",
                 "parameters": [
-                    _query("archived", {"enum": ["true", "false", "all"]}),
+                    _query(
+                        "archived",
+                        {"type": "string", "pattern": "^(?i:true|false|all|1|0|)$"},
+                        "true, false (the default) or all; 1 and 0 too, in any case",
+                    ),
                     _query("cursor", STR),
                     _query("limit", page),
                 ],
                 "responses": {
-                    "200": _ok("Threads", _list_of("ThreadListItem")),
+                    "200": _ok("Threads", _ref("ThreadList")),
                     **_errors(400, 422),
                 },
             },
             "post": {
                 "summary": "Start a thread (the creator is included)",
                 "operationId": "createThread",
-                "requestBody": _body(new_thread),
-                "responses": {"201": _ok("The thread", _ref("Thread")), **_errors(400, 422)},
+                "requestBody": _body("CreateThread"),
+                "responses": {
+                    "201": _ok("The thread", _ref("Thread")),
+                    **_errors(*BODY_ERRORS),
+                },
             },
         },
         "/threads/{thread_id}": {
@@ -341,10 +134,10 @@ def build_spec(limits: dict[str, int]) -> dict[str, Any]:
             "patch": {
                 "summary": "Change title, name or metadata (creator only)",
                 "operationId": "updateThread",
-                "requestBody": _body(patch_thread),
+                "requestBody": _body("UpdateThread"),
                 "responses": {
                     "200": _ok("The thread", _ref("Thread")),
-                    **_errors(400, 403, 404, 422),
+                    **_errors(403, 404, *BODY_ERRORS),
                 },
             },
         },
@@ -353,16 +146,10 @@ def build_spec(limits: dict[str, int]) -> dict[str, Any]:
             "post": {
                 "summary": "Add participants (creator only)",
                 "operationId": "addParticipants",
-                "requestBody": _body(
-                    {
-                        "type": "object",
-                        "required": ["userIds"],
-                        "properties": {"userIds": {"type": "array", "items": STR, "maxItems": 100}},
-                    }
-                ),
+                "requestBody": _body("AddParticipants"),
                 "responses": {
                     "200": _ok("The thread", _ref("Thread")),
-                    **_errors(400, 403, 404, 422),
+                    **_errors(403, 404, *BODY_ERRORS),
                 },
             },
         },
@@ -388,11 +175,11 @@ def build_spec(limits: dict[str, int]) -> dict[str, Any]:
             "post": {
                 "summary": "Send a message (idempotent on clientId)",
                 "operationId": "sendMessage",
-                "requestBody": _body(new_message),
+                "requestBody": _body("SendMessage"),
                 "responses": {
                     "201": _ok("Stored", _ref("Message")),
                     "200": _ok("The message stored earlier with this clientId", _ref("Message")),
-                    **_errors(400, 404, 409, 422, 429),
+                    **_errors(404, 409, 429, *BODY_ERRORS),
                 },
             },
         },
@@ -401,18 +188,10 @@ def build_spec(limits: dict[str, int]) -> dict[str, Any]:
             "patch": {
                 "summary": "Edit your own message",
                 "operationId": "editMessage",
-                "requestBody": _body(
-                    {
-                        "type": "object",
-                        "required": ["content"],
-                        "properties": {
-                            "content": {"type": "string", "maxLength": limits["content"]}
-                        },
-                    }
-                ),
+                "requestBody": _body("EditMessage"),
                 "responses": {
                     "200": _ok("The message", _ref("Message")),
-                    **_errors(400, 403, 404, 409, 422),
+                    **_errors(403, 404, 409, *BODY_ERRORS),
                 },
             },
             "delete": {
@@ -426,16 +205,11 @@ def build_spec(limits: dict[str, int]) -> dict[str, Any]:
             "post": {
                 "summary": "Report a message to the moderators",
                 "operationId": "reportMessage",
-                "requestBody": _body(
-                    {
-                        "type": "object",
-                        "required": ["reason"],
-                        "properties": {
-                            "reason": {"type": "string", "minLength": 1, "maxLength": 1000}
-                        },
-                    }
-                ),
-                "responses": {"201": _ok("The report", _ref("Report")), **_errors(400, 404, 422)},
+                "requestBody": _body("ReportMessage"),
+                "responses": {
+                    "201": _ok("The report", _ref("Report")),
+                    **_errors(404, *BODY_ERRORS),
+                },
             },
         },
         "/threads/{thread_id}/read": {
@@ -443,14 +217,11 @@ def build_spec(limits: dict[str, int]) -> dict[str, Any]:
             "post": {
                 "summary": "Move the caller's read watermark",
                 "operationId": "markRead",
-                "requestBody": _body(
-                    {
-                        "type": "object",
-                        "required": ["messageId"],
-                        "properties": {"messageId": STR},
-                    }
-                ),
-                "responses": {"200": _ok("Watermarks", _ref("Receipt")), **_errors(400, 404, 422)},
+                "requestBody": _body("MarkRead"),
+                "responses": {
+                    "200": _ok("Watermarks", _ref("Receipt")),
+                    **_errors(404, *BODY_ERRORS),
+                },
             },
         },
         "/search": {
@@ -458,7 +229,7 @@ def build_spec(limits: dict[str, int]) -> dict[str, Any]:
                 "summary": "Search the caller's threads (SPEC §6 operators)",
                 "operationId": "search",
                 "parameters": [
-                    {"name": "q", "in": "query", "required": True, "schema": STR},
+                    _query("q", STR, "operators and words; empty answers a hint"),
                     _query("cursor", STR),
                     _query("limit", page),
                 ],
@@ -470,7 +241,7 @@ def build_spec(limits: dict[str, int]) -> dict[str, Any]:
                 "summary": "PresenceInfo for each user id",
                 "operationId": "getPresence",
                 "parameters": [_query("userIds", STR, "comma-separated user ids")],
-                "responses": {"200": _ok("Presence", _list_of("PresenceInfo")), **_errors()},
+                "responses": {"200": _ok("Presence", _ref("PresenceList")), **_errors()},
             }
         },
         "/uploads": {
@@ -530,7 +301,7 @@ def build_spec(limits: dict[str, int]) -> dict[str, Any]:
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearerAuth": []}, {"cookieAuth": []}],
         "components": {
-            "schemas": schemas,
+            "schemas": components(limits),
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
                 "cookieAuth": {"type": "apiKey", "in": "cookie", "name": "session"},
@@ -543,12 +314,4 @@ def build_spec(limits: dict[str, int]) -> dict[str, Any]:
 @bp.get("/openapi.json")
 def openapi() -> ResponseReturnValue:
     """The OpenAPI 3 document of this API."""
-    cfg = current_app.config
-    return build_spec(
-        {
-            "page": cfg["MAX_PAGE_SIZE"],
-            "title": cfg["MAX_TITLE_CHARS"],
-            "content": cfg["MAX_MESSAGE_CHARS"],
-            "attachments": cfg["MAX_ATTACHMENTS"],
-        }
-    )
+    return build_spec(Limits.from_config(current_app.config))

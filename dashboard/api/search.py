@@ -6,10 +6,9 @@ from flask import request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from ..serializers import snippet_html
+from ..serializers import message_payloads, snippet_html
 from ..services import search as search_service
 from ..services.errors import BadRequest, ValidationFailed
-from ..services.messages import message_payloads
 from .views import bp
 
 

@@ -6,17 +6,16 @@ errors and answered as SPEC §5 JSON by dashboard/errors.py.
 
 from __future__ import annotations
 
-from typing import Any
-
-import sqlalchemy as sa
 from flask import Blueprint, current_app, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from ..extensions import db
+from .. import payloads
 from ..models import User
+from ..payloads import requests as bodies
+from ..payloads.http import json_body
 from ..serializers import user_json, user_summary
-from ..services import messages, presence, rate_limits, receipts, threads, uploads
+from ..services import messages, presence, rate_limits, receipts, reports, threads, uploads, users
 from ..services.errors import BadRequest, ValidationFailed
 
 bp = Blueprint("api", __name__)
@@ -27,20 +26,18 @@ def refuse_nul_characters() -> None:
     """NUL characters cannot be stored (PostgreSQL refuses them): a clear 400, never a 500."""
     if "\x00" in request.path or any("\x00" in k + v for k, v in request.args.items(multi=True)):
         raise BadRequest("NUL characters are not allowed.")
-    if request.is_json and b"\\u0000" in request.get_data(cache=True):
-        raise BadRequest("NUL characters are not allowed.")
 
 
 def _me() -> User:
     return current_user._get_current_object()
 
 
-def _body() -> dict[str, Any]:
-    """The request's JSON object; 400 for anything else."""
-    data = request.get_json(silent=True)
+def _body(model: type[payloads.P]) -> payloads.P:
+    """The request's body as `model`: 400 unless strict JSON, 413 too big, 422 invalid."""
+    data = json_body(request, current_app.config["MAX_JSON_BYTES"])
     if not isinstance(data, dict):
         raise BadRequest("Send a JSON object (Content-Type: application/json).")
-    return data
+    return payloads.parse(model, data, payloads.Limits.from_config(current_app.config))
 
 
 def _limit(default: int = 50) -> int:
@@ -70,19 +67,7 @@ def me() -> ResponseReturnValue:
 @login_required
 def find_users() -> ResponseReturnValue:
     """Active users whose username or name starts with `q` (to start a thread or mention)."""
-    q = (request.args.get("q") or "").strip().lower()
-    limit = _limit(20)
-    stmt = sa.select(User).where(User.is_active)
-    if q:
-        pattern = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(
-            sa.or_(
-                sa.func.lower(User.username).like(pattern, escape="\\"),
-                sa.func.lower(User.first_name).like(pattern, escape="\\"),
-                sa.func.lower(User.last_name).like(pattern, escape="\\"),
-            )
-        )
-    rows = db.session.scalars(stmt.order_by(sa.func.lower(User.username)).limit(limit))
+    rows = users.find_users(request.args.get("q") or "", limit=_limit(20))
     return {"items": [user_summary(u) for u in rows], "nextCursor": None}
 
 
@@ -111,13 +96,13 @@ def list_threads() -> ResponseReturnValue:
 @login_required
 def create_thread() -> ResponseReturnValue:
     """Start a thread: {title, name?, participantIds, metadata?} → 201 Thread."""
-    data = _body()
+    body = _body(bodies.CreateThread)
     payload = threads.create_thread(
         _me(),
-        title=data.get("title"),
-        participant_ids=data.get("participantIds", []),
-        name=data.get("name"),
-        metadata=data.get("metadata"),
+        title=body.title,
+        participant_ids=body.participant_ids,
+        name=body.name,
+        metadata=body.metadata,
     )
     return payload, 201
 
@@ -133,13 +118,9 @@ def get_thread(thread_id: str) -> ResponseReturnValue:
 @login_required
 def update_thread(thread_id: str) -> ResponseReturnValue:
     """Change a thread's title, name or metadata (its creator only)."""
-    data = _body()
+    body = _body(bodies.UpdateThread)
     return threads.update_thread(
-        _me(),
-        thread_id,
-        title=data.get("title"),
-        name=data.get("name"),
-        metadata=data.get("metadata"),
+        _me(), thread_id, title=body.title, name=body.name, metadata=body.metadata
     )
 
 
@@ -147,8 +128,8 @@ def update_thread(thread_id: str) -> ResponseReturnValue:
 @login_required
 def add_participants(thread_id: str) -> ResponseReturnValue:
     """Add participants: {userIds} (the creator only) → the Thread."""
-    data = _body()
-    return threads.add_participants(_me(), thread_id, data.get("userIds"))
+    body = _body(bodies.AddParticipants)
+    return threads.add_participants(_me(), thread_id, body.user_ids)
 
 
 @bp.delete("/threads/<thread_id>/participants/<user_id>")
@@ -176,15 +157,15 @@ def list_messages(thread_id: str) -> ResponseReturnValue:
 def send_message(thread_id: str) -> ResponseReturnValue:
     """Send a message → 201, or 200 with the stored one when the clientId was seen before."""
     rate_limits.hit("send", current_user.id)  # the same bucket as the socket's sends
-    data = _body()
+    body = _body(bodies.SendMessage)
     payload, created = messages.send_message(
         _me(),
         thread_id,
-        client_id=data.get("clientId"),
-        content=data.get("content", ""),
-        parent_id=data.get("parentId"),
-        attachments=data.get("attachments"),
-        metadata=data.get("metadata"),
+        client_id=body.client_id,
+        content=body.content or "",
+        parent_id=body.parent_id,
+        attachments=body.attachment_dicts(),
+        metadata=body.metadata,
     )
     return payload, 201 if created else 200
 
@@ -193,8 +174,8 @@ def send_message(thread_id: str) -> ResponseReturnValue:
 @login_required
 def edit_message(message_id: str) -> ResponseReturnValue:
     """Edit your own message: {content}."""
-    data = _body()
-    return messages.edit_message(_me(), message_id, data.get("content"))
+    body = _body(bodies.EditMessage)
+    return messages.edit_message(_me(), message_id, body.content)
 
 
 @bp.delete("/messages/<message_id>")
@@ -208,16 +189,16 @@ def delete_message(message_id: str) -> ResponseReturnValue:
 @login_required
 def mark_read(thread_id: str) -> ResponseReturnValue:
     """Move the caller's read watermark: {messageId}."""
-    data = _body()
-    return receipts.mark_read(current_user.id, thread_id, data.get("messageId"))
+    body = _body(bodies.MarkRead)
+    return receipts.mark_read(current_user.id, thread_id, body.message_id)
 
 
 @bp.post("/messages/<message_id>/reports")
 @login_required
 def report_message(message_id: str) -> ResponseReturnValue:
     """Report a message to the moderators: {reason} → 201."""
-    data = _body()
-    return messages.report_message(_me(), message_id, data.get("reason")), 201
+    body = _body(bodies.ReportMessage)
+    return reports.report_message(_me(), message_id, body.reason), 201
 
 
 @bp.get("/presence")

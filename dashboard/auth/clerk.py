@@ -6,9 +6,22 @@ from typing import Any
 
 import jwt
 
+from ..payloads import limits
+from ..payloads.strict_json import StrictJSONError, check_text
 from .jwks import JwksKeys, UnknownKey
 
 LEEWAY_SECONDS = 5
+
+# The profile claims a user is made from, each with its column's length and what happens
+# to a longer value: a name is cut to fit, an address is dropped (cut, it would name
+# something else). A claim that is not clean text (NUL, a lone surrogate) is dropped.
+PROFILE_CLAIMS = {
+    "username": (limits.USERNAME_MAX, True),
+    "email": (limits.EMAIL_MAX, False),
+    "first_name": (limits.FIRST_NAME_MAX, True),
+    "last_name": (limits.LAST_NAME_MAX, True),
+    "image_url": (limits.IMAGE_URL_MAX, False),
+}
 
 
 class TokenError(Exception):
@@ -59,6 +72,38 @@ def verify_token(
     azp = claims.get("azp")
     if authorized_parties and azp not in authorized_parties:
         raise TokenError("token authorized party not accepted")
-    if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+    return clean_claims(claims)
+
+
+def _clean(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return check_text(value)
+    except StrictJSONError:
+        return None
+
+
+def clean_claims(claims: dict[str, Any]) -> dict[str, Any]:
+    """The claims with the profile fields made to fit their columns (SPEC §7's payload rules).
+
+    The subject is the user's id: one that is not clean text or longer than the id column
+    refuses the token. Profile claims are cut or dropped as PROFILE_CLAIMS says.
+    """
+    sub = _clean(claims.get("sub"))
+    if not sub:
         raise TokenError("token has no subject")
-    return claims
+    if len(sub) > limits.ID_MAX:
+        raise TokenError("token subject is too long")
+    cleaned = {**claims, "sub": sub}
+    for key, (length, may_cut) in PROFILE_CLAIMS.items():
+        if key not in claims:
+            continue
+        value = _clean(claims[key])
+        if value is not None and len(value) > length:
+            value = value[:length] if may_cut else None
+        if value is None:
+            cleaned.pop(key)
+        else:
+            cleaned[key] = value
+    return cleaned

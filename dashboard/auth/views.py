@@ -11,7 +11,6 @@ from flask_login import current_user, login_user, logout_user
 from ..extensions import limiter
 from ..forms import ConfirmForm, LoginForm
 from ..models import User
-from ..realtime import broadcast
 from ..services import users as users_service
 
 bp = Blueprint("auth", __name__)
@@ -66,9 +65,7 @@ def logout() -> ResponseReturnValue:
         if current_user.is_authenticated:
             # Clearing this browser's cookie is not enough: a copy of it (or of the remember
             # cookie) would still log in. The version bump ends them on every process.
-            user_id = current_user.id
             users_service.end_sessions(current_user._get_current_object())
-            broadcast.end_user_sessions(user_id)
         logout_user()
         flash("You are logged out.", "info")
         return redirect(url_for("auth.login"))

@@ -1,32 +1,20 @@
-"""The one place that emits Socket.IO events. Services call these after they commit.
+"""The one place that emits Socket.IO events: subscribed to `dashboard.events` at init_app.
 
-Rooms: `user:<id>` (every socket of a user), `thread:<id>` (participants' sockets on /chat),
-and `staff` (every socket on /live). With REDIS_URL set, Flask-SocketIO's message queue carries
-each emit to every process. Payloads are small: the dashboard re-fetches HTML on a live event.
+Rooms: `user:<id>` (every socket of a user, on both namespaces), `thread:<id>` (participants'
+sockets on /chat), and `staff` (every socket on /live). With REDIS_URL set, Flask-SocketIO's
+message queue carries each emit to every process. Payloads are small: the dashboard re-fetches
+HTML on a live event. Imports the extensions and `registry` only: never a service.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask import Flask
+
+from .. import events
 from ..extensions import socketio
-from ..services import presence as presence_store
-
-CHAT = "/chat"
-LIVE = "/live"
-
-
-def user_room(user_id: str) -> str:
-    """The room every socket of one user joins."""
-    return f"user:{user_id}"
-
-
-def thread_room(thread_id: str) -> str:
-    """The room every participant's /chat socket joins for one thread."""
-    return f"thread:{thread_id}"
-
-
-STAFF_ROOM = "staff"
+from .registry import CHAT, LIVE, STAFF_ROOM, sockets_of, thread_room, user_room
 
 
 def _emit(event: str, payload: Any, room: str | list[str], namespace: str) -> None:
@@ -54,19 +42,16 @@ def typing(thread_id: str, payload: dict[str, Any]) -> None:
     _emit("typing", payload, thread_room(thread_id), CHAT)
 
 
-def _sockets(user_id: str, namespace: str) -> list[str]:
-    return [sid for ns, sid in presence_store.sockets_of(user_id) if ns == namespace]
-
-
 def thread_event(event: str, thread: dict[str, Any], user_ids: list[str]) -> None:
     """`thread:new` / `thread:updated` / `thread:removed` to each named user, and staff.
 
-    A new participant's sockets enter the thread's room (a removed one's leave it) on whatever
-    process holds them: python-socketio forwards enter/leave for remote sids through the queue.
+    A new participant's sockets enter the thread's room (a removed one's leave it), found in
+    the server's own rooms here and in the registry for other processes: python-socketio
+    forwards enter/leave for remote sids through the queue.
     """
     for uid in user_ids:
         if event in ("thread:new", "thread:removed"):
-            for sid in _sockets(uid, CHAT):
+            for _, sid in sockets_of(uid, CHAT):
                 if event == "thread:new":
                     socketio.server.enter_room(sid, thread_room(thread["id"]), namespace=CHAT)
                 else:
@@ -97,11 +82,26 @@ def activity(counts: dict[str, Any]) -> None:
 
 
 def end_user_sessions(user_id: str) -> None:
-    """A user was deactivated (or their sessions revoked): drop their sockets everywhere.
+    """A user was deactivated (or their role changed): drop their sockets everywhere.
 
     Each socket is told `session:ended`, then disconnected by sid; for a sid held by another
     process python-socketio sends the disconnect through the message queue.
     """
-    for ns, sid in presence_store.sockets_of(user_id):
+    for ns, sid in sockets_of(user_id):
         socketio.emit("session:ended", {"userId": user_id}, to=sid, namespace=ns)
         socketio.server.disconnect(sid, namespace=ns)
+
+
+def init_app(app: Flask) -> None:
+    """Subscribe every emitter to the services' announcements (once per process)."""
+    for name, handler in (
+        ("message_new", message_new),
+        ("message_updated", message_updated),
+        ("message_status", message_status),
+        ("typing", typing),
+        ("thread_event", thread_event),
+        ("presence", presence),
+        ("report_new", report_new),
+        ("sessions_ended", end_user_sessions),
+    ):
+        events.subscribe(name, handler)

@@ -7,7 +7,6 @@ client→server event answers through its ack: `{"ok": true, ...}` or `{"ok": fa
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -18,15 +17,17 @@ from typing import Any
 
 from flask import current_app, request
 from flask_login import current_user
-from flask_socketio import Namespace, join_room, rooms
+from flask_socketio import join_room, rooms
 
-from .. import faults
+from .. import faults, payloads
 from ..auth.loaders import user_from_token
-from ..extensions import db
 from ..models import User
+from ..payloads import requests as events
+from ..payloads.sockets import Rejected
 from ..services import messages, presence, rate_limits, receipts, threads, typing
 from ..services.errors import NotFound, ServiceError, ValidationFailed
-from . import broadcast
+from . import registry
+from .base import ServerNamespace, refused
 
 log = logging.getLogger("chatdesk.sockets")
 
@@ -63,7 +64,7 @@ def check_socket_cap(user_id: str) -> None:
     """Refuse a connection past MAX_SOCKETS_PER_USER open sockets (both namespaces, every
     process): one account cannot hold thousands of a worker's connections."""
     cap = current_app.config["MAX_SOCKETS_PER_USER"]
-    if len(presence.sockets_of(user_id)) >= cap:
+    if len(registry.sockets_of(user_id)) >= cap:
         current_app.logger.info("refused a socket of user %s: %d already open", user_id, cap)
         raise ConnectionRefusedError("too_many_connections")
 
@@ -73,60 +74,57 @@ def error_ack(exc: ServiceError) -> dict[str, Any]:
     return {"ok": False, "error": exc.to_dict()}
 
 
-def acked(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-    """Run an event handler and turn any refusal or crash into an `{ok: false}` ack."""
-
-    @wraps(handler)
-    def wrapped(self: ChatNamespace, data: Any = None) -> dict[str, Any]:
-        user = self.users.get(request.sid)
-        if user is None:
-            return {"ok": False, "error": {"code": "unauthorized", "message": "Log in first."}}
-        if data is None:
-            data = {}
-        if not isinstance(data, dict):
-            return error_ack(ValidationFailed("The payload must be an object."))
-        if "\\u0000" in json.dumps(data):  # PostgreSQL cannot store NUL: refuse it clearly
-            return error_ack(ValidationFailed("NUL characters are not allowed."))
-        try:
-            return handler(self, user, data)
-        except ServiceError as exc:
-            faults.safe_rollback()
-            return error_ack(exc)
-        except Exception as exc:
-            faults.safe_rollback()
-            service = faults.outage_of(exc)
-            if service is not None:  # never acked as sent: the commit did not happen
-                faults.report(service, exc, f"socket event {handler.__name__}")
-                return faults.unavailable_ack(service)
-            current_app.logger.exception("socket event %s failed", handler.__name__)
-            return {
-                "ok": False,
-                "error": {
-                    "code": "internal_error",
-                    "message": "Something went wrong on our side.",
-                    "details": {},
-                },
-            }
-
-    return wrapped
+def parse_event(model: type[payloads.P], data: Any) -> payloads.P:
+    """The event's payload as `model` (strict JSON already checked by the packet decoder)."""
+    if isinstance(data, Rejected):
+        raise ValidationFailed(data.message, {"reason": data.reason})
+    limits = payloads.Limits.from_config(current_app.config)
+    return payloads.parse(model, {} if data is None else data, limits)
 
 
-class ChatNamespace(Namespace):
+def acked(
+    model: type[payloads.P],
+) -> Callable[[Callable[[Any, SocketUser, Any], dict[str, Any]]], Callable[..., dict[str, Any]]]:
+    """Parse the payload as `model`, run the handler, and turn any refusal or crash into an
+    `{ok: false}` ack; the handler gets the socket's user and the parsed payload."""
+
+    def decorate(
+        handler: Callable[[Any, SocketUser, Any], dict[str, Any]],
+    ) -> Callable[..., dict[str, Any]]:
+        @wraps(handler)
+        def wrapped(self: ChatNamespace, data: Any = None, *extra: Any) -> dict[str, Any]:
+            user = self.users.get(request.sid)
+            if user is None:
+                return refused("unauthorized", "Log in first.")
+            try:
+                return handler(self, user, parse_event(model, data))
+            except ServiceError as exc:
+                faults.safe_rollback()
+                return error_ack(exc)
+            except Exception as exc:
+                faults.safe_rollback()
+                service = faults.outage_of(exc)
+                if service is not None:  # never acked as sent: the commit did not happen
+                    faults.report(service, exc, f"socket event {handler.__name__}")
+                    return faults.unavailable_ack(service)
+                current_app.logger.exception("socket event %s failed", handler.__name__)
+                return refused("internal_error", "Something went wrong on our side.")
+
+        return wrapped
+
+    return decorate
+
+
+class ChatNamespace(ServerNamespace):
     """Socket.IO `/chat`: messages, receipts, typing, presence and sync."""
 
-    def __init__(self, namespace: str = broadcast.CHAT):
+    def __init__(self, namespace: str = registry.CHAT):
         super().__init__(namespace)
         self.users: dict[str, SocketUser] = {}
         self._sweeper_lock = threading.Lock()
         self._sweeper_running = False
 
-    def trigger_event(self, event: str, *args: Any) -> Any:
-        """Route `message:send` to `on_message_send`; an outage refuses a connect (503)."""
-        return faults.guard_socket(
-            event, lambda: super(ChatNamespace, self).trigger_event(event.replace(":", "_"), *args)
-        )
-
-    # --- connection ---------------------------------------------------------------------
+    # --- connection (the server's own connect and disconnect only: see base.py) ----------
 
     def on_connect(self, auth: Any = None) -> None:
         """Refuse without a valid session or token; join the user's and threads' rooms."""
@@ -137,18 +135,12 @@ class ChatNamespace(Namespace):
         me = SocketUser.of(user)
         sid = request.sid
         self.users[sid] = me
-        join_room(broadcast.user_room(me.id))
+        join_room(registry.user_room(me.id))
         for tid in threads.thread_ids_for(me.id):
-            join_room(broadcast.thread_room(tid))
-        presence.track_socket(me.id, broadcast.CHAT, sid)
+            join_room(registry.thread_room(tid))
+        registry.add(me.id, registry.CHAT, sid)
         log.info("socket connected: /chat user %s sid %s", me.id, sid)
-        first = presence.connect(me.id, sid)
-        others = threads.co_participant_ids(me.id) if first else []
-        # Hand the database connection back before the broadcast: with a 1,000-member thread
-        # the emit is the slow part, and a connect storm must not hold the whole pool.
-        db.session.rollback()
-        if first:
-            broadcast.presence(presence.payload(me.id, True), others)
+        presence.socket_opened(me.id, sid)
         self._start_sweeper(current_app._get_current_object())  # type: ignore[attr-defined]
 
     def on_disconnect(self, reason: Any = None) -> None:
@@ -158,13 +150,8 @@ class ChatNamespace(Namespace):
         if me is None:
             return
         log.info("socket disconnected: /chat user %s sid %s (%s)", me.id, sid, reason)
-        presence.untrack_socket(me.id, broadcast.CHAT, sid)
-        if presence.disconnect(me.id, sid):
-            typing.stop_all(me.id)
-            presence.record_last_seen([me.id])
-            others = threads.co_participant_ids(me.id)
-            db.session.rollback()  # as on connect: no pool connection held while emitting
-            broadcast.presence(presence.payload(me.id, False), others)
+        registry.remove(me.id, registry.CHAT, sid)
+        presence.socket_closed(me.id, sid)
 
     def _start_sweeper(self, app: Any) -> None:
         """One background task per process: typing expiry and the presence heartbeat."""
@@ -181,15 +168,13 @@ class ChatNamespace(Namespace):
         while True:
             time.sleep(1.0)
             try:
-                typing.expire()
-                now = time.monotonic()
-                if now - last_beat >= beat_every:
-                    last_beat = now
-                    with app.app_context():
-                        for uid in presence.heartbeat():
-                            broadcast.presence(
-                                presence.payload(uid, False), threads.co_participant_ids(uid)
-                            )
+                with app.app_context():  # Redis presence and the registry read the app config
+                    typing.expire()
+                    now = time.monotonic()
+                    if now - last_beat >= beat_every:
+                        last_beat = now
+                        registry.heartbeat()
+                        presence.heartbeat()  # announces whoever went offline elsewhere
             except Exception:
                 app.logger.exception("chat sweeper failed")
             # Stop once the namespace has been empty a few seconds; the next connect restarts it.
@@ -205,84 +190,69 @@ class ChatNamespace(Namespace):
 
     # --- events -------------------------------------------------------------------------
 
-    @acked
-    def on_message_send(self, me: SocketUser, data: dict[str, Any]) -> dict[str, Any]:
+    @acked(events.ChatSend)
+    def on_message_send(self, me: SocketUser, body: events.ChatSend) -> dict[str, Any]:
         """Persist, ack after the commit, then (inside the service) broadcast `message:new`."""
         rate_limits.hit("send", me.id)  # one bucket with the API's sends
-        thread_id = data.get("threadId")
-        if not isinstance(thread_id, str) or not thread_id:
-            raise ValidationFailed("threadId is required.", {"fields": {"threadId": "required"}})
         payload, created = messages.send_message(
             me,
-            thread_id,
-            client_id=data.get("clientId"),
-            content=data.get("content", ""),
-            parent_id=data.get("parentId"),
-            attachments=data.get("attachments"),
-            metadata=data.get("metadata"),
+            body.thread_id,
+            client_id=body.client_id,
+            content=body.content or "",
+            parent_id=body.parent_id,
+            attachments=body.attachment_dicts(),
+            metadata=body.metadata,
         )
         return {"ok": True, "message": payload, "created": created}
 
-    @acked
-    def on_message_edit(self, me: SocketUser, data: dict[str, Any]) -> dict[str, Any]:
+    @acked(events.ChatEdit)
+    def on_message_edit(self, me: SocketUser, body: events.ChatEdit) -> dict[str, Any]:
         """Edit one's own message."""
-        return {
-            "ok": True,
-            "message": messages.edit_message(me, data.get("messageId"), data.get("content")),
-        }
+        return {"ok": True, "message": messages.edit_message(me, body.message_id, body.content)}
 
-    @acked
-    def on_message_delete(self, me: SocketUser, data: dict[str, Any]) -> dict[str, Any]:
+    @acked(events.ChatDelete)
+    def on_message_delete(self, me: SocketUser, body: events.ChatDelete) -> dict[str, Any]:
         """Delete one's own message."""
-        return {"ok": True, "message": messages.delete_message(me, data.get("messageId"))}
+        return {"ok": True, "message": messages.delete_message(me, body.message_id)}
 
-    @acked
-    def on_messages_delivered(self, me: SocketUser, data: dict[str, Any]) -> dict[str, Any]:
+    @acked(events.ChatReceipt)
+    def on_messages_delivered(self, me: SocketUser, body: events.ChatReceipt) -> dict[str, Any]:
         """Move the delivered watermark."""
-        receipts.mark_delivered(me.id, data.get("threadId"), data.get("messageId"))
+        receipts.mark_delivered(me.id, body.thread_id, body.message_id)
         return {"ok": True}
 
-    @acked
-    def on_messages_read(self, me: SocketUser, data: dict[str, Any]) -> dict[str, Any]:
+    @acked(events.ChatReceipt)
+    def on_messages_read(self, me: SocketUser, body: events.ChatReceipt) -> dict[str, Any]:
         """Move the read watermark."""
-        receipts.mark_read(me.id, data.get("threadId"), data.get("messageId"))
+        receipts.mark_read(me.id, body.thread_id, body.message_id)
         return {"ok": True}
 
-    @acked
-    def on_typing_start(self, me: SocketUser, data: dict[str, Any]) -> dict[str, Any]:
+    @acked(events.ChatTyping)
+    def on_typing_start(self, me: SocketUser, body: events.ChatTyping) -> dict[str, Any]:
         """Show the user as typing in a thread of theirs (until stop, or 6 s)."""
-        thread_id = self._my_thread(data)
+        thread_id = self._my_thread(body.thread_id)
         rate_limits.hit("typing", me.id)
         typing.start(me.id, thread_id)
         return {"ok": True}
 
-    @acked
-    def on_typing_stop(self, me: SocketUser, data: dict[str, Any]) -> dict[str, Any]:
+    @acked(events.ChatTyping)
+    def on_typing_stop(self, me: SocketUser, body: events.ChatTyping) -> dict[str, Any]:
         """Stop the typing indicator."""
-        typing.stop(me.id, self._my_thread(data))
+        typing.stop(me.id, self._my_thread(body.thread_id))
         return {"ok": True}
 
-    @acked
-    def on_sync(self, me: SocketUser, data: dict[str, Any]) -> dict[str, Any]:
+    @acked(events.ChatSync)
+    def on_sync(self, me: SocketUser, body: events.ChatSync) -> dict[str, Any]:
         """Backfill after a reconnect: messages created or changed after `since`."""
-        limit = data.get("limit", messages.SYNC_BATCH)
-        if not isinstance(limit, int) or not 1 <= limit <= 500:
-            raise ValidationFailed("limit is 1 to 500.", {"fields": {"limit": "1 to 500"}})
-        return {"ok": True, **messages.sync(me.id, data.get("since"), limit=limit)}
+        return {"ok": True, **messages.sync(me.id, body.since, limit=body.limit)}
 
-    @acked
-    def on_presence_query(self, me: SocketUser, data: dict[str, Any]) -> dict[str, Any]:
+    @acked(events.ChatPresenceQuery)
+    def on_presence_query(self, me: SocketUser, body: events.ChatPresenceQuery) -> dict[str, Any]:
         """PresenceInfo for the given user ids."""
-        ids = data.get("userIds")
-        if not isinstance(ids, list):
-            raise ValidationFailed("userIds must be a list.", {"fields": {"userIds": "a list"}})
-        return {"ok": True, "presence": presence.info(ids)}
+        return {"ok": True, "presence": presence.info(body.user_ids)}
 
-    def _my_thread(self, data: dict[str, Any]) -> str:
-        """The payload's threadId, if this socket is in that thread's room (no DB query)."""
-        thread_id = data.get("threadId")
-        if not isinstance(thread_id, str) or not thread_id:
-            raise ValidationFailed("threadId is required.", {"fields": {"threadId": "required"}})
-        if broadcast.thread_room(thread_id) not in rooms():
+    def _my_thread(self, thread_id: str) -> str:
+        """The thread id, if this socket is in that thread's room (no DB query)."""
+        if registry.thread_room(thread_id) not in rooms():
             raise NotFound("There is no such thread.")
         return thread_id

@@ -5,53 +5,27 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from flask import current_app, request
-from flask_socketio import Namespace, emit, join_room
+from flask_socketio import emit, join_room
 
-from .. import faults
-from ..extensions import db
-from ..models import Message, Report, id_floor, utcnow
-from ..services import presence
-from . import broadcast
+from ..services import presence, stats
+from . import broadcast, registry
+from .base import ServerNamespace
 from .chat import authenticate, check_socket_cap
 
 log = logging.getLogger("chatdesk.sockets")
 
 
-def activity_counts() -> dict[str, Any]:
-    """The periodic figures: users online, messages in the last minute, open reports."""
-    since = id_floor(utcnow() - timedelta(minutes=1))
-    recent = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Message).where(Message.id >= since)
-    )
-    reports = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Report).where(Report.state == "open")
-    )
-    return {
-        "online": len(presence.online_user_ids()),
-        "messagesLastMinute": recent or 0,
-        "openReports": reports or 0,
-    }
-
-
-class LiveNamespace(Namespace):
+class LiveNamespace(ServerNamespace):
     """Socket.IO `/live`: staff only; a presence snapshot on connect, then live events."""
 
-    def __init__(self, namespace: str = broadcast.LIVE):
+    def __init__(self, namespace: str = registry.LIVE):
         super().__init__(namespace)
         self.staff: dict[str, str] = {}
         self._lock = threading.Lock()
         self._ticker = False
-
-    def trigger_event(self, event: str, *args: Any) -> Any:
-        """Route `presence:query`-style names to `on_presence_query`; outages refuse a connect."""
-        return faults.guard_socket(
-            event, lambda: super(LiveNamespace, self).trigger_event(event.replace(":", "_"), *args)
-        )
 
     def on_connect(self, auth: Any = None) -> None:
         """Refuse anyone but staff; join the staff room and send the presence snapshot."""
@@ -62,13 +36,13 @@ class LiveNamespace(Namespace):
         sid = request.sid
         uid = user.id
         self.staff[sid] = uid
-        join_room(broadcast.STAFF_ROOM)
-        presence.track_socket(uid, broadcast.LIVE, sid)
-        online = sorted(presence.online_user_ids())
-        items = presence.info(online)  # users who no longer exist drop out here
+        join_room(registry.STAFF_ROOM)
+        # The user's room makes this socket one the server can find to drop (role change).
+        join_room(registry.user_room(uid))
+        registry.add(uid, registry.LIVE, sid)
+        items = presence.info(sorted(presence.online_user_ids()))  # the departed drop out
         emit("presence:snapshot", {"items": items, "count": len(items)})
         log.info("socket connected: /live user %s sid %s", uid, sid)
-        db.session.rollback()
         self._start_ticker(current_app._get_current_object())  # type: ignore[attr-defined]
 
     def on_disconnect(self, reason: Any = None) -> None:
@@ -76,7 +50,7 @@ class LiveNamespace(Namespace):
         uid = self.staff.pop(request.sid, None)
         if uid:
             log.info("socket disconnected: /live user %s sid %s (%s)", uid, request.sid, reason)
-            presence.untrack_socket(uid, broadcast.LIVE, request.sid)
+            registry.remove(uid, registry.LIVE, request.sid)
 
     def _start_ticker(self, app: Any) -> None:
         with self._lock:
@@ -96,6 +70,6 @@ class LiveNamespace(Namespace):
                     return
             try:
                 with app.app_context():
-                    broadcast.activity(activity_counts())
+                    broadcast.activity(stats.activity_counts())
             except Exception:
                 app.logger.exception("activity tick failed")

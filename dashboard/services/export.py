@@ -16,10 +16,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Message, Participant, Thread, User
+from ..models import Message, User
 from ..serializers import iso, message_json, thread_json
-from . import audit
-from .errors import NotFound, ValidationFailed
+from . import audit, threads
+from .errors import ValidationFailed
 
 FORMATS = ("json", "csv")
 BATCH = 1000
@@ -71,13 +71,8 @@ def start_export(actor: User, thread_id: str, fmt: str) -> Export:
     """Audit the export of a thread and return its streamed body in `fmt` (json or csv)."""
     if fmt not in FORMATS:
         raise ValidationFailed("Export as json or csv.", {"format": "unknown"})
-    thread = db.session.scalar(
-        sa.select(Thread)
-        .where(Thread.id == thread_id)
-        .options(selectinload(Thread.participants).selectinload(Participant.user))
-    )
-    if thread is None:
-        raise NotFound("There is no such thread.", {"threadId": thread_id})
+    row = threads.thread_row(thread_id)
+    thread = row.thread
     audit.record(
         actor,
         "thread.export",
@@ -86,7 +81,7 @@ def start_export(actor: User, thread_id: str, fmt: str) -> Export:
         details={"format": fmt, "messages": thread.message_count},
     )
     db.session.commit()
-    users = [p.user for p in thread.participants]
+    users = row.users
     marks = Watermarks(
         {p.user_id: p.delivered_through for p in thread.participants},
         {p.user_id: p.read_through for p in thread.participants},

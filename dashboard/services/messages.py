@@ -7,10 +7,8 @@ counters, commit; only then is `message:new` broadcast, so no one sees an unsave
 
 from __future__ import annotations
 
-import base64
 import re
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -19,11 +17,12 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from .. import events
 from ..extensions import db
-from ..models import Attachment, Mention, Message, Participant, Report, Thread, User, new_id, utcnow
-from ..realtime import broadcast
-from ..serializers import iso, message_json
+from ..models import Attachment, Mention, Message, Participant, Thread, User, new_id, utcnow
+from ..serializers import iso, message_json, message_payload, message_payloads
 from .errors import BadRequest, Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
+from .pagination import BadCursor, decode_cursor, encode_cursor
 
 MENTION_RE = re.compile(r"(?<![\w@])@([A-Za-z0-9][A-Za-z0-9_.-]{0,63})")
 CLIENT_ID_MAX = 64
@@ -50,77 +49,6 @@ class ThreadArchived(ServiceError):
 
 def _archived() -> ThreadArchived:
     return ThreadArchived("This thread is archived: it is read-only.")
-
-
-# --- payloads -------------------------------------------------------------------------------
-
-
-def status_of(message: Message, parts: Sequence[tuple[str, str | None, str | None]]) -> str:
-    """`sent`, `delivered` or `read` from the other participants' (user, delivered, read) marks."""
-    others = [p for p in parts if p[0] != message.user_id]
-    if not others:
-        return "sent"
-    mid = message.id
-    if all(r is not None and r >= mid for _, _, r in others):
-        return "read"
-    if all(max(d or "", r or "") >= mid for _, d, r in others):
-        return "delivered"
-    return "sent"
-
-
-def message_payloads(
-    messages: Sequence[Message], *, reveal_removed: bool = False
-) -> list[dict[str, Any]]:
-    """Message JSON for many messages in four queries at most, whatever their number.
-
-    Authors, mentions, attachments and the participants' watermarks (for `status`) are each
-    loaded once for the whole batch.
-    """
-    if not messages:
-        return []
-    ids = [m.id for m in messages]
-    author_ids = {m.user_id for m in messages}
-    thread_ids = {m.thread_id for m in messages}
-    authors = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(author_ids)))}
-    mentions: dict[str, list[str]] = defaultdict(list)
-    for mid, uid in db.session.execute(
-        sa.select(Mention.message_id, Mention.user_id).where(Mention.message_id.in_(ids))
-    ):
-        mentions[mid].append(uid)
-    atts: dict[str, list[Attachment]] = defaultdict(list)
-    for att in db.session.scalars(
-        sa.select(Attachment).where(Attachment.message_id.in_(ids)).order_by(Attachment.id)
-    ):
-        atts[att.message_id].append(att)
-    parts: dict[str, list[tuple[str, str | None, str | None]]] = defaultdict(list)
-    for tid, uid, d, r in db.session.execute(
-        sa.select(
-            Participant.thread_id,
-            Participant.user_id,
-            Participant.delivered_through,
-            Participant.read_through,
-        ).where(Participant.thread_id.in_(thread_ids))
-    ):
-        parts[tid].append((uid, d, r))
-    return [
-        message_json(
-            m,
-            author=authors[m.user_id],
-            mentions=mentions.get(m.id, ()),
-            attachments=atts.get(m.id, ()),
-            status=status_of(m, parts[m.thread_id]),
-            reveal_removed=reveal_removed,
-        )
-        for m in messages
-    ]
-
-
-def message_payload(message: Message, *, reveal_removed: bool = False) -> dict[str, Any]:
-    """The Message JSON of one message, `status` computed from the watermarks.
-
-    Public: the moderation service calls it to broadcast a hidden or restored message.
-    """
-    return message_payloads([message], reveal_removed=reveal_removed)[0]
 
 
 # --- validation -----------------------------------------------------------------------------
@@ -420,7 +348,7 @@ def send_message(
         if replay is None:
             raise
         return message_payload(replay), False
-    broadcast.message_new(thread_id, payload)
+    events.message_new(thread_id, payload)
     return payload, True
 
 
@@ -468,7 +396,7 @@ def edit_message(author: Author, message_id: Any, content: Any) -> dict[str, Any
         db.session.add(Mention(message_id=msg.id, user_id=uid))
     db.session.commit()
     payload = message_payload(msg)
-    broadcast.message_updated(msg.thread_id, payload)
+    events.message_updated(msg.thread_id, payload)
     return payload
 
 
@@ -484,7 +412,7 @@ def delete_message(author: Author, message_id: Any) -> dict[str, Any]:
     db.session.execute(sa.delete(Mention).where(Mention.message_id == msg.id))
     db.session.commit()
     payload = message_payload(msg)
-    broadcast.message_updated(msg.thread_id, payload)
+    events.message_updated(msg.thread_id, payload)
     return payload
 
 
@@ -542,9 +470,9 @@ def _exists(thread_id: str, cond: Any) -> bool:
     )
 
 
-def _encode_cursor(at: datetime, mid: str) -> str:
-    raw = f"{at.isoformat()}|{mid}".encode()
-    return "c." + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def _sync_cursor(at: datetime, mid: str) -> str:
+    # "c." tells a cursor from an ISO time in `since`.
+    return "c." + encode_cursor(at, mid)
 
 
 def _parse_since(since: Any) -> tuple[datetime, str]:
@@ -553,13 +481,17 @@ def _parse_since(since: Any) -> tuple[datetime, str]:
         raise ValidationFailed(
             "since must be a cursor or an ISO time.", {"fields": {"since": "required"}}
         )
+    if since.startswith("c."):
+        try:
+            at, mid = decode_cursor(since[2:], datetime, str, field_name="since")
+            return at, mid
+        except BadCursor:
+            raise ValidationFailed(
+                "since must be a cursor or an ISO time.", {"fields": {"since": "invalid"}}
+            ) from None
     try:
-        if since.startswith("c."):
-            raw = base64.urlsafe_b64decode(since[2:] + "=" * (-len(since[2:]) % 4)).decode()
-            at, mid = raw.split("|", 1)
-            return datetime.fromisoformat(at), mid
         at = datetime.fromisoformat(since.replace("Z", "+00:00"))
-    except (ValueError, UnicodeDecodeError):
+    except ValueError:
         raise ValidationFailed(
             "since must be a cursor or an ISO time.", {"fields": {"since": "invalid"}}
         ) from None
@@ -593,47 +525,12 @@ def sync(user_id: str, since: Any, *, limit: int = SYNC_BATCH) -> dict[str, Any]
     more = len(rows) > limit
     rows = rows[:limit]
     payloads = message_payloads(rows)
-    created, updated = [], []
+    created: list[dict[str, Any]] = []
+    updated: list[dict[str, Any]] = []
     for m, p in zip(rows, payloads, strict=True):
         (created if m.created_at > at or (m.created_at == at and m.id > mid) else updated).append(p)
-    cursor = _encode_cursor(rows[-1].updated_at, rows[-1].id) if rows else _encode_cursor(at, mid)
+    cursor = _sync_cursor(rows[-1].updated_at, rows[-1].id) if rows else _sync_cursor(at, mid)
     return {"messages": created, "updates": updated, "hasMore": more, "cursor": cursor}
-
-
-# --- reports --------------------------------------------------------------------------------
-
-
-def report_message(reporter: User, message_id: str, reason: Any) -> dict[str, Any]:
-    """Report a message of one's threads to the moderators (`report:new` on /live)."""
-    if not isinstance(reason, str) or not 1 <= len(reason.strip()) <= 1000:
-        raise ValidationFailed(
-            "Say why, in 1 to 1000 characters.", {"fields": {"reason": "1 to 1000 characters"}}
-        )
-    thread_id = db.session.scalar(
-        sa.select(Message.thread_id)
-        .join(
-            Participant,
-            sa.and_(Participant.thread_id == Message.thread_id, Participant.user_id == reporter.id),
-        )
-        .where(Message.id == message_id)
-    )
-    if thread_id is None:
-        raise NotFound("There is no such message.")
-    report = Report(
-        id=new_id(), message_id=message_id, reporter_id=reporter.id, reason=reason.strip()
-    )
-    db.session.add(report)
-    db.session.commit()
-    payload = {
-        "id": report.id,
-        "messageId": message_id,
-        "threadId": thread_id,
-        "reason": report.reason,
-        "state": report.state or "open",
-        "createdAt": iso(report.created_at),
-    }
-    broadcast.report_new({"id": report.id, "messageId": message_id, "threadId": thread_id})
-    return payload
 
 
 def messages_by_ids(ids: Iterable[str]) -> list[Message]:

@@ -5,25 +5,15 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from .. import events
 from ..extensions import db
 from ..models import Message, User, utcnow
-from ..realtime import broadcast
+from ..serializers import message_payload
 from . import audit
-from .errors import NotFound, ValidationFailed
-from .messages import message_payload
+from .errors import NotFound
+from .reasons import clean_reason
 
 MAX_REASON = 500  # messages.hidden_reason is a String(500)
-
-
-def _clean_reason(reason: str | None) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed("Give a reason.", {"reason": "required"})
-    if len(reason) > MAX_REASON:
-        raise ValidationFailed(
-            f"The reason is too long (at most {MAX_REASON} characters).", {"reason": "too_long"}
-        )
-    return reason
 
 
 def _load(message_id: str) -> Message:
@@ -46,7 +36,7 @@ def stage_hide(actor: User, message_id: str, reason: str | None) -> Message | No
     """Hide a message in the current transaction, with its audit row; the caller commits and
     then calls `announce`. None when it was hidden already (nothing changes, nothing audited).
     """
-    reason = _clean_reason(reason)
+    reason = clean_reason(reason, max_length=MAX_REASON)
     msg = _load(message_id)
     if msg.hidden_at is not None:
         return None
@@ -60,7 +50,7 @@ def stage_hide(actor: User, message_id: str, reason: str | None) -> Message | No
 def announce(message_id: str) -> Message:
     """Send the message's current public form to the thread's open chats (after the commit)."""
     msg = _load(message_id)
-    broadcast.message_updated(msg.thread_id, message_payload(msg))
+    events.message_updated(msg.thread_id, message_payload(msg))
     return msg
 
 
@@ -80,7 +70,7 @@ def restore_message(actor: User, message_id: str, reason: str | None) -> Message
 
     Restoring a message that is not hidden changes nothing and writes no audit row.
     """
-    reason = _clean_reason(reason)
+    reason = clean_reason(reason, max_length=MAX_REASON)
     msg = _load(message_id)
     if msg.hidden_at is None:
         return msg

@@ -12,8 +12,10 @@ re-registers this process's connections (a socket that closed meanwhile expires 
 TTL).
 
 Keys: `chatdesk:presence:u:<user id>` (members `<process>:<sid>`), `chatdesk:presence:online`
-(members user ids), `chatdesk:sockets:<user id>` (members `<namespace>|<sid>`, for ending a
-user's sessions on every process).
+(members user ids). Which sockets a user has (to end their sessions) is realtime's registry.
+
+The service announces each change itself (`socket_opened` / `socket_closed` / `heartbeat`)
+through `dashboard.events`, to the users who share a thread with the user, and to staff.
 """
 
 from __future__ import annotations
@@ -26,17 +28,15 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
 
-from .. import faults
-from ..extensions import db
+from .. import events, faults
+from ..extensions import db, redis_helper
 from ..models import User, utcnow
 from ..serializers import presence_json
+from . import threads, typing
 
 _lock = threading.Lock()
 _connections: dict[str, set[str]] = defaultdict(set)
-# Every socket of a user on this process, on any namespace: (namespace, sid).
-_sockets: dict[str, set[tuple[str, str]]] = defaultdict(set)
 
 PREFIX = "chatdesk:"
 DEFAULT_TTL = 30
@@ -54,16 +54,12 @@ class RedisStore:
         )
         self.ttl = ttl
         self.proc = f"{os.getpid()}-{os.urandom(4).hex()}"
-        # This process's own connections and sockets: what the heartbeat keeps alive.
+        # This process's own connections: what the heartbeat keeps alive.
         self.lock = threading.Lock()
         self.local: dict[str, set[str]] = defaultdict(set)
-        self.local_sockets: dict[str, set[tuple[str, str]]] = defaultdict(set)
 
     def _ukey(self, user_id: str) -> str:
         return f"{PREFIX}presence:u:{user_id}"
-
-    def _skey(self, user_id: str) -> str:
-        return f"{PREFIX}sockets:{user_id}"
 
     ONLINE = f"{PREFIX}presence:online"
 
@@ -108,25 +104,10 @@ class RedisStore:
     def online_user_ids(self) -> set[str]:
         return set(self.r.zrangebyscore(self.ONLINE, time.time(), "+inf"))
 
-    def track(self, user_id: str, namespace: str, sid: str) -> None:
-        with self.lock:
-            self.local_sockets[user_id].add((namespace, sid))
-        self.r.zadd(self._skey(user_id), {f"{namespace}|{sid}": time.time() + self.ttl})
-
-    def untrack(self, user_id: str, namespace: str, sid: str) -> None:
-        with self.lock:
-            _discard(self.local_sockets, user_id, (namespace, sid))
-        self.r.zrem(self._skey(user_id), f"{namespace}|{sid}")
-
-    def sockets_of(self, user_id: str) -> set[tuple[str, str]]:
-        members = self.r.zrangebyscore(self._skey(user_id), time.time(), "+inf")
-        return {tuple(m.split("|", 1)) for m in members}
-
     def heartbeat(self) -> None:
         """Push this process's connections' expiry forward."""
         with self.lock:
             local = {uid: set(s) for uid, s in self.local.items()}
-            sockets = {uid: set(s) for uid, s in self.local_sockets.items()}
         exp = time.time() + self.ttl
         p = self.r.pipeline(transaction=False)
         for uid, sids in local.items():
@@ -134,10 +115,6 @@ class RedisStore:
                 p.zadd(self._ukey(uid), {f"{self.proc}:{sid}": exp for sid in sids})
                 p.expire(self._ukey(uid), self.ttl * 4)
                 p.zadd(self.ONLINE, {uid: exp})
-        for uid, socks in sockets.items():
-            if socks:
-                p.zadd(self._skey(uid), {f"{ns}|{sid}": exp for ns, sid in socks})
-                p.expire(self._skey(uid), self.ttl * 4)
         p.execute()
 
     def sweep(self) -> list[str]:
@@ -152,7 +129,6 @@ class RedisStore:
     def reset(self) -> None:
         with self.lock:
             self.local.clear()
-            self.local_sockets.clear()
         for key in self.r.scan_iter(f"{PREFIX}*"):
             self.r.delete(key)
 
@@ -167,17 +143,7 @@ def _discard(index: dict, key: str, member: object) -> None:
 
 def _redis() -> RedisStore | None:
     """The Redis store when the current app has REDIS_URL, else None (memory)."""
-    if not has_app_context():
-        return None
-    app = current_app
-    url = app.config.get("REDIS_URL")
-    if not url:
-        return None
-    store = app.extensions.get("chatdesk_presence")
-    if store is None:
-        store = RedisStore(url, int(app.config.get("PRESENCE_TTL", DEFAULT_TTL)))
-        app.extensions["chatdesk_presence"] = store
-    return store
+    return redis_helper("chatdesk_presence", RedisStore)
 
 
 def _tolerant(call: Any, default: Any, what: str) -> Any:
@@ -237,50 +203,13 @@ def reset() -> None:
     """Forget every connection (tests, and a process that starts over)."""
     with _lock:
         _connections.clear()
-        _sockets.clear()
     store = _redis()
     if store:
         store.reset()
 
 
-def track_socket(user_id: str, namespace: str, sid: str) -> None:
-    """Remember a socket of a user (any namespace), so their sessions can be ended."""
-    store = _redis()
-    if store:
-        _tolerant(lambda: store.track(user_id, namespace, sid), None, "presence")
-        return
-    with _lock:
-        _sockets[user_id].add((namespace, sid))
-
-
-def untrack_socket(user_id: str, namespace: str, sid: str) -> None:
-    """Forget a socket."""
-    store = _redis()
-    if store:
-        _tolerant(lambda: store.untrack(user_id, namespace, sid), None, "presence")
-        return
-    with _lock:
-        _discard(_sockets, user_id, (namespace, sid))
-
-
-def sockets_of(user_id: str) -> set[tuple[str, str]]:
-    """Every (namespace, sid) of a user: this process's, or (with Redis) every process's."""
-    store = _redis()
-    if store:
-        try:
-            return store.sockets_of(user_id)
-        except Exception as exc:  # Redis is away: this process's sockets are what we know
-            if faults.outage_of(exc) != "redis":
-                raise
-            faults.report("redis", exc, "presence sockets")
-            with store.lock:
-                return set(store.local_sockets.get(user_id, ()))
-    with _lock:
-        return set(_sockets.get(user_id, ()))
-
-
 def heartbeat() -> list[str]:
-    """Refresh this process's connections in Redis; returns users who went offline elsewhere."""
+    """Refresh this process's connections in Redis; announce users who went offline elsewhere."""
     store = _redis()
     if not store:
         return []
@@ -289,7 +218,32 @@ def heartbeat() -> list[str]:
     gone = _tolerant(store.sweep, [], "presence sweep")
     if gone:
         record_last_seen(gone)
+        for uid in gone:
+            _announce(uid, online=False)
     return gone
+
+
+def socket_opened(user_id: str, sid: str) -> None:
+    """A socket of `user_id` connected: when it is their first, announce them online."""
+    if connect(user_id, sid):
+        _announce(user_id, online=True)
+
+
+def socket_closed(user_id: str, sid: str) -> None:
+    """A socket closed: when it was their last, stop their typing, save lastSeen, announce."""
+    if disconnect(user_id, sid):
+        typing.stop_all(user_id)
+        record_last_seen([user_id])
+        _announce(user_id, online=False)
+
+
+def _announce(user_id: str, *, online: bool) -> None:
+    """`presence` to the users who share a thread with `user_id` (and to staff)."""
+    others = threads.co_participant_ids(user_id)
+    # Hand the database connection back before the broadcast: with a 1,000-member thread the
+    # emit is the slow part, and a connect storm must not hold the whole pool.
+    db.session.rollback()
+    events.presence(payload(user_id, online), others)
 
 
 def record_last_seen(user_ids: Iterable[str]) -> None:

@@ -12,9 +12,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from .. import events
 from ..extensions import db
 from ..models import Message, Participant
-from ..realtime import broadcast
 from .errors import NotFound, ValidationFailed
 
 # A status push names at most this many messages (the newest); clients treat a status as
@@ -106,5 +106,5 @@ def _mark(user_id: str, thread_id: str, message_id: str, *, read: bool) -> dict[
         elif now_delivered and mid > old_d:
             pushes[(sender, "delivered")].append(mid)
     for (sender, status), ids in pushes.items():
-        broadcast.message_status(thread_id, sender, sorted(ids), status)
+        events.message_status(thread_id, sender, sorted(ids), status)
     return {"threadId": thread_id, "deliveredThrough": new_d, "readThrough": new_r or None}

@@ -1,24 +1,57 @@
-"""The reports queue: open reports, and resolving one (dismiss, or hide the message)."""
+"""Reports: an end user reports a message, staff work the queue (dismiss, or hide the message)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from .. import events
 from ..extensions import db
-from ..models import Message, Report, User, utcnow
+from ..models import Message, Participant, Report, User, new_id, utcnow
+from ..serializers import iso
 from . import audit, moderation
-from .errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
-from .users_admin import Page
+from .errors import Conflict, Forbidden, NotFound, ValidationFailed
+from .pagination import Page, decode_cursor, encode_cursor
+from .reasons import clean_reason
 
 PAGE_SIZE = 50
 NOTE_MAX = 500  # a hide reason is stored in messages.hidden_reason (500)
+REASON_MAX = 1000  # reports.reason
 ACTIONS = ("dismiss", "hide")
 
 
-def open_reports(cursor: str | None = None, limit: int | None = None) -> Page:
+def report_message(reporter: User, message_id: str, reason: Any) -> dict[str, Any]:
+    """Report a message of one's threads to the moderators (`report:new` on /live)."""
+    text = clean_reason(reason if isinstance(reason, str) else None, max_length=REASON_MAX)
+    thread_id = db.session.scalar(
+        sa.select(Message.thread_id)
+        .join(
+            Participant,
+            sa.and_(Participant.thread_id == Message.thread_id, Participant.user_id == reporter.id),
+        )
+        .where(Message.id == message_id)
+    )
+    if thread_id is None:
+        raise NotFound("There is no such message.")
+    report = Report(id=new_id(), message_id=message_id, reporter_id=reporter.id, reason=text)
+    db.session.add(report)
+    db.session.commit()
+    payload = {
+        "id": report.id,
+        "messageId": message_id,
+        "threadId": thread_id,
+        "reason": report.reason,
+        "state": report.state or "open",
+        "createdAt": iso(report.created_at),
+    }
+    events.report_new({"id": report.id, "messageId": message_id, "threadId": thread_id})
+    return payload
+
+
+def open_reports(cursor: str | None = None, limit: int | None = None) -> Page[Report]:
     """Open reports, oldest first (the queue order), with message, author and reporter loaded."""
     limit = limit or PAGE_SIZE
     q = (
@@ -30,13 +63,7 @@ def open_reports(cursor: str | None = None, limit: int | None = None) -> Page:
         )
     )
     if cursor:
-        at, sep, last_id = cursor.rpartition("|")
-        try:
-            created = datetime.fromisoformat(at)
-        except ValueError:
-            raise BadRequest("That page link is not valid.") from None
-        if not sep:
-            raise BadRequest("That page link is not valid.")
+        created, last_id = decode_cursor(cursor, datetime, str)
         q = q.where(sa.tuple_(Report.created_at, Report.id) > sa.tuple_(created, last_id))
     rows = list(
         db.session.scalars(q.order_by(Report.created_at, Report.id).limit(limit + 1)).unique()
@@ -44,7 +71,7 @@ def open_reports(cursor: str | None = None, limit: int | None = None) -> Page:
     nxt = None
     if len(rows) > limit:
         rows = rows[:limit]
-        nxt = f"{rows[-1].created_at.isoformat()}|{rows[-1].id}"
+        nxt = encode_cursor(rows[-1].created_at, rows[-1].id)
     return Page(rows, nxt)
 
 
@@ -57,13 +84,7 @@ def resolve(actor: User, report_id: str, action: str, note: str | None) -> Repor
         raise Forbidden("Only moderators and admins can resolve reports.")
     if action not in ACTIONS:
         raise ValidationFailed("Choose dismiss or hide.", {"fields": {"action": "dismiss or hide"}})
-    note = (note or "").strip()
-    if not note:
-        raise ValidationFailed("Give a reason.", {"fields": {"note": "required"}})
-    if len(note) > NOTE_MAX:
-        raise ValidationFailed(
-            "The reason is too long.", {"fields": {"note": f"at most {NOTE_MAX} characters"}}
-        )
+    note = clean_reason(note, max_length=NOTE_MAX, field_name="note")
     report = db.session.get(Report, report_id)
     if report is None:
         raise NotFound("No such report.")

@@ -1,4 +1,4 @@
-"""Dashboard figures: the overview's counts and its messages-per-day chart."""
+"""Dashboard figures: the overview's counts, the live activity figures, messages per day."""
 
 from __future__ import annotations
 
@@ -55,17 +55,36 @@ def _database_counts() -> dict[str, int]:
     today = db.session.scalar(
         sa.select(sa.func.count()).select_from(Message).where(Message.id >= id_floor(midnight))
     )
-    reports = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Report).where(Report.state == "open")
-    )
     users = db.session.scalar(sa.select(sa.func.count()).select_from(User).where(User.is_active))
     return {
         "active_threads": threads.get(False, 0),
         "archived_threads": threads.get(True, 0),
         "messages_today": today or 0,
-        "open_reports": reports or 0,
+        "open_reports": _open_reports(),
         "active_users": users or 0,
     }
+
+
+def activity_counts() -> dict[str, int]:
+    """The /live feed's periodic figures: users online, messages in the last minute, reports."""
+    since = id_floor(utcnow() - timedelta(minutes=1))
+    recent = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Message).where(Message.id >= since)
+    )
+    return {
+        "online": len(presence.online_user_ids()),
+        "messagesLastMinute": recent or 0,
+        "openReports": _open_reports(),
+    }
+
+
+def _open_reports() -> int:
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(Report).where(Report.state == "open")
+        )
+        or 0
+    )
 
 
 @dataclass(frozen=True)
@@ -125,29 +144,17 @@ def messages_per_day(
 
 
 @dataclass(frozen=True)
-class Bar:
-    """One bar of the server-rendered chart, in SVG user units."""
+class ChartData:
+    """The figures of the messages-per-day chart: the days, a round top for the axis, ticks.
 
-    x: float
-    y: float
-    width: float
-    height: float
-    day: date
-    count: int
+    Only numbers: the template macro `macros/chart.html` turns them into SVG geometry.
+    """
 
-
-@dataclass(frozen=True)
-class Chart:
-    """Geometry for the messages-per-day SVG: bars, the y-axis top and its ticks."""
-
-    width: int
-    height: int
-    plot_top: int
-    plot_bottom: int
-    bars: list[Bar]
+    days: list[DayCount]
     top: int
-    ticks: list[tuple[float, int]]
+    ticks: list[int]
     total: int
+    peak: int
 
 
 def _nice_top(peak: int) -> int:
@@ -163,35 +170,9 @@ def _nice_top(peak: int) -> int:
     return 10 * magnitude  # pragma: no cover - unreachable
 
 
-def chart(counts: list[DayCount], *, width: int = 960, height: int = 230) -> Chart:
-    """Lay out one bar per day; the tallest bar reaches a round top value."""
-    plot_left, plot_right, plot_top, plot_bottom = 48, width - 8, 12, height - 28
-    top = _nice_top(max((c.count for c in counts), default=0))
-    slot = (plot_right - plot_left) / max(len(counts), 1)
-    bar_w = max(slot * 0.75, 1.0)
-    span = plot_bottom - plot_top
-    bars = []
-    for i, c in enumerate(counts):
-        h = round(span * c.count / top, 2)
-        bars.append(
-            Bar(
-                x=round(plot_left + i * slot + (slot - bar_w) / 2, 2),
-                y=round(plot_bottom - h, 2),
-                width=round(bar_w, 2),
-                height=h,
-                day=c.day,
-                count=c.count,
-            )
-        )
-    values = (0, top // 2, top) if top % 2 == 0 else (0, top)
-    ticks = [(round(plot_bottom - span * v / top, 2), v) for v in values]
-    return Chart(
-        width=width,
-        height=height,
-        plot_top=plot_top,
-        plot_bottom=plot_bottom,
-        bars=bars,
-        top=top,
-        ticks=ticks,
-        total=sum(c.count for c in counts),
-    )
+def chart_data(counts: list[DayCount]) -> ChartData:
+    """The chart's figures: the tallest bar reaches a round top; ticks at 0, half and top."""
+    peak = max((c.count for c in counts), default=0)
+    top = _nice_top(peak)
+    ticks = [0, top // 2, top] if top % 2 == 0 else [0, top]
+    return ChartData(list(counts), top, ticks, sum(c.count for c in counts), peak)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import threading
 import time
 
+from .. import events
 from ..models import utcnow
-from ..realtime import broadcast
 from ..serializers import typing_json
 
 EXPIRY_SECONDS = 6.0
@@ -24,14 +24,14 @@ def start(user_id: str, thread_id: str) -> None:
     """The user is typing in the thread: broadcast it and (re)start the 6 s expiry."""
     with _lock:
         _typing[(user_id, thread_id)] = time.monotonic()
-    broadcast.typing(thread_id, typing_json(user_id, thread_id, utcnow(), True))
+    events.typing(thread_id, typing_json(user_id, thread_id, utcnow(), True))
 
 
 def stop(user_id: str, thread_id: str) -> None:
     """The user stopped typing (sent the message, cleared the box, or left)."""
     with _lock:
         _typing.pop((user_id, thread_id), None)
-    broadcast.typing(thread_id, typing_json(user_id, thread_id, utcnow(), False))
+    events.typing(thread_id, typing_json(user_id, thread_id, utcnow(), False))
 
 
 def stop_all(user_id: str) -> None:
@@ -41,7 +41,7 @@ def stop_all(user_id: str) -> None:
         for k in keys:
             del _typing[k]
     for uid, tid in keys:
-        broadcast.typing(tid, typing_json(uid, tid, utcnow(), False))
+        events.typing(tid, typing_json(uid, tid, utcnow(), False))
 
 
 def expire(now: float | None = None) -> list[tuple[str, str]]:
@@ -52,7 +52,7 @@ def expire(now: float | None = None) -> list[tuple[str, str]]:
         for k in old:
             del _typing[k]
     for uid, tid in old:
-        broadcast.typing(tid, typing_json(uid, tid, utcnow(), False))
+        events.typing(tid, typing_json(uid, tid, utcnow(), False))
     return old
 
 

@@ -2,19 +2,21 @@
 
 The one route here that is exempt from CSRF (the sender is a server with a signature, not a
 browser with a cookie); everything else about the request is checked as usual.
+
+Imports the lifecycle services (`clerk_sync`), the error pages, the extensions and the events
+port (to drop the sockets of a user Clerk deleted); only the app factory imports it.
 """
 
 from __future__ import annotations
-
-import json
 
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from svix.webhooks import Webhook, WebhookVerificationError
 
+from .. import events
 from ..errors import error_response
 from ..extensions import db
-from ..realtime import broadcast
+from ..payloads import strict_json
 from ..services.lifecycle import clerk_sync
 
 bp = Blueprint("webhooks", __name__)
@@ -40,11 +42,11 @@ def clerk() -> ResponseReturnValue:
             400, "The webhook signature did not verify.", details={"reason": "signature"}
         )
     try:
-        event = json.loads(body)
+        event = strict_json.loads(body)
         handled = clerk_sync.handle_event(headers["svix-id"], event)
     except (ValueError, clerk_sync.BadEvent) as exc:
         db.session.rollback()
         return error_response(400, f"Not a Clerk event: {exc}", details={"reason": "payload"})
     if handled.end_sessions_of:
-        broadcast.end_user_sessions(handled.end_sessions_of)
+        events.sessions_ended(handled.end_sessions_of)
     return jsonify({"ok": True, "outcome": handled.outcome})

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 
 from dashboard.realtime import broadcast
-from dashboard.services import messages as messages_service
+from dashboard.services import reports as reports_service
 from dashboard.services import threads as threads_service
 from tests.conftest import TEST_PASSWORD
 
@@ -102,7 +102,7 @@ def test_live_events_reach_the_page_as_dom_events(
         from dashboard.extensions import db
         from dashboard.models import User
 
-        messages_service.report_message(db.session.get(User, vic.id), msg.id, "spam")
+        reports_service.report_message(db.session.get(User, vic.id), msg.id, "spam")
         broadcast.thread_event(
             "thread:updated",
             threads_service.thread_payload(threads_service.get_thread(uma.id, thread.id)),

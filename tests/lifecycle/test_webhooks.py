@@ -162,6 +162,23 @@ def test_a_malformed_but_signed_payload_is_400(app, client):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(WebhookEvent)) == 0
 
 
+@pytest.mark.parametrize(
+    "bad_name",
+    ["NaN", '"Cleo\\u0000"', '"\\ud800"', "1e999"],
+    ids=["nan", "nul", "lone-surrogate", "overflow"],
+)
+def test_a_signed_payload_that_is_not_strict_json_is_400(app, client, bad_name):
+    """Clerk's signature proves the sender, not the JSON: the payload rules hold here too."""
+    good = clerk_event("user.created", clerk_user())
+    body = good.replace('"first_name": "Cleo"', f'"first_name": {bad_name}')
+    assert body != good
+    resp = client.post("/webhooks/clerk", data=body, headers=svix_headers(body))
+    assert resp.status_code == 400
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(WebhookEvent)) == 0
+
+
 def test_webhooks_are_off_without_a_secret(app, client):
     app.config["CLERK_WEBHOOK_SECRET"] = None
     resp = deliver(client, "user.created", clerk_user())

@@ -1,4 +1,4 @@
-"""A real python-socketio client on /chat that records what it receives."""
+"""A real python-socketio client on /chat (or /live) that records what it receives."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ EVENTS = (
     "thread:updated",
     "thread:removed",
     "session:ended",
+    "report:new",
+    "presence:snapshot",
 )
 
 

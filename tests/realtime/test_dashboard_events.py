@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dashboard.extensions import db
 from dashboard.models import User
-from dashboard.services import moderation, threads_admin
+from dashboard.services import moderation, threads
 from tests.realtime.conftest import events
 
 
@@ -36,7 +36,7 @@ def test_archiving_from_the_dashboard_tells_the_participants(app, factory, socke
     outsider_socket = socket_client(outsider)
     events(bob_socket, "thread:updated")
     with app.app_context():
-        threads_admin.archive_thread(db.session.get(User, mod.id), t.id, "resolved")
+        threads.archive_thread(db.session.get(User, mod.id), t.id, "resolved")
     [thread] = events(bob_socket, "thread:updated")
     assert thread["id"] == t.id and thread["isArchived"] is True
     assert {p["id"] for p in thread["participants"]} == {alice.id, bob.id}

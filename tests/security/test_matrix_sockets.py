@@ -154,22 +154,9 @@ def test_matrix_sockets(app, factory, role):
     check_sockets(app, factory, role, lifecycle=False)
 
 
-# Finding 1 of the hardening issue: a client-sent `connect` or `disconnect` still reaches the
-# namespace's own lifecycle handler. The services rework (server-only lifecycle handlers, a
-# socket registry keyed by the server's own connect and disconnect) fixes it; when it lands these
-# cells pass, the strict xfail turns red, and the marker goes.
-LIFECYCLE_HOLE = pytest.mark.xfail(
-    strict=True, reason="client-sent lifecycle events reach the handlers (issue 9, finding 1)"
-)
-
-
-@pytest.mark.parametrize(
-    "role",
-    [
-        pytest.param(r, marks=LIFECYCLE_HOLE) if r not in ("anonymous", "deactivated") else r
-        for r in ROLES
-    ],
-)
+# Finding 1 of the hardening issue: client-sent `connect` / `disconnect` never reach the
+# namespace's lifecycle handlers (realtime/base.py), so these cells hold for every caller.
+@pytest.mark.parametrize("role", ROLES)
 def test_matrix_socket_lifecycle_names(app, factory, role):
     check_sockets(app, factory, role, lifecycle=True)
 

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from dashboard.extensions import db
 from dashboard.models import AuditLog, User
-from dashboard.services import audit, users_admin
+from dashboard.services import audit
 from dashboard.services import users as users_service
 from dashboard.services.errors import Forbidden
 from tests.views.pages_support import HTMX, csrf_token
@@ -18,7 +18,7 @@ REASON = {"reason": "testing the staff rules"}
 def deactivate_as(app, actor, target) -> None:  # type: ignore[no-untyped-def]
     """`actor` deactivates `target` through the service (as the dashboard does)."""
     with app.app_context():
-        users_admin.set_active(db.session.get(User, actor.id), target.id, False, "by the rules")
+        users_service.set_active(db.session.get(User, actor.id), target.id, False, "by the rules")
 
 
 def state(app, user_id: str) -> tuple[bool, int]:  # type: ignore[no-untyped-def]
@@ -120,8 +120,8 @@ def test_the_service_refuses_what_the_routes_refuse(app, factory):
         as_mod = db.session.get(User, mod.id)
         as_support = db.session.get(User, support.id)
         for call in (
-            lambda: users_admin.set_active(as_support, target.id, False, "x"),
-            lambda: users_admin.change_role(as_mod, target.id, "admin", "x"),
+            lambda: users_service.set_active(as_support, target.id, False, "x"),
+            lambda: users_service.change_role(as_mod, target.id, "admin", "x"),
             lambda: users_service.create_user(
                 "sneaky", email=None, password="long enough password", role="admin", actor=as_mod
             ),
@@ -139,8 +139,8 @@ def test_nobody_changes_their_own_account(app, factory):
     with app.app_context():
         me = db.session.get(User, admin.id)
         for call in (
-            lambda: users_admin.set_active(me, admin.id, False, "x"),
-            lambda: users_admin.change_role(me, admin.id, "user", "x"),
+            lambda: users_service.set_active(me, admin.id, False, "x"),
+            lambda: users_service.change_role(me, admin.id, "user", "x"),
         ):
             with pytest.raises(Forbidden) as refused:
                 call()

@@ -45,8 +45,6 @@ def test_redis_store_is_shared_and_expires_without_heartbeat(app, factory, redis
         assert not other.is_online(alice.id)
         assert other.sweep() == [alice.id]
         assert other.sweep() == []  # claimed once only
-        presence.track_socket(alice.id, "/chat", "sid-a")
-        assert ("/chat", "sid-a") in presence.sockets_of(alice.id)
 
 
 def test_info_and_last_seen(app, factory):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dashboard.extensions import db
 from dashboard.models import Message
+from dashboard.serializers import message_payload
 from dashboard.services import receipts
-from dashboard.services.messages import message_payload
 
 
 def _status(app, mid):

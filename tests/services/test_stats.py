@@ -49,17 +49,13 @@ def test_closed_days_are_cached_but_today_is_not(app, factory, monkeypatch):
         assert stats.messages_per_day(now=now)[-6].count == 2  # recounted once stale
 
 
-def test_chart_layout():
+def test_chart_figures():
     counts = [stats.DayCount(date(2026, 3, 1) + timedelta(days=i), i * 10) for i in range(30)]
-    chart = stats.chart(counts)
-    assert len(chart.bars) == 30 and chart.total == sum(range(0, 300, 10))
-    assert chart.top == 500  # a round number above the peak (290)
-    tallest = chart.bars[-1]
-    assert tallest.y + tallest.height == chart.plot_bottom
-    assert chart.bars[0].height == 0
-    xs = [b.x for b in chart.bars]
-    assert xs == sorted(xs) and all(b.x + b.width <= chart.width for b in chart.bars)
-    assert stats.chart([stats.DayCount(date(2026, 3, 1), 0)] * 30).top == 1
+    chart = stats.chart_data(counts)
+    assert len(chart.days) == 30 and chart.total == sum(range(0, 300, 10))
+    assert chart.top == 500 and chart.peak == 290  # a round number above the peak
+    assert chart.ticks == [0, 250, 500]
+    assert stats.chart_data([stats.DayCount(date(2026, 3, 1), 0)] * 30).top == 1
 
 
 def test_counts_are_shared_for_a_few_seconds_but_presence_is_live(app, factory, monkeypatch):
@@ -91,3 +87,11 @@ def test_today_count_given_skips_counting_today(app, factory):
     with app.test_request_context():
         days = stats.messages_per_day(now=datetime(2026, 3, 10, 15), today_count=7)
     assert days[-1].count == 7 and days[-2].count == 1
+
+
+def test_activity_counts(app, factory):
+    alice = factory.user()
+    factory.message(factory.thread(alice, []), alice, "now")
+    with app.app_context():
+        counts = stats.activity_counts()
+    assert counts == {"online": 0, "messagesLastMinute": 1, "openReports": 0}

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from dashboard.extensions import db
 from dashboard.models import AuditLog, new_id
-from dashboard.services import audit_log
+from dashboard.services import audit
 
 from .pages_support import HTMX
 
@@ -74,7 +74,7 @@ def test_bad_date_is_an_inline_error(client, login_as):
 
 
 def test_keyset_pages_keep_filters(app, client, factory, login_as, monkeypatch):
-    monkeypatch.setattr(audit_log, "PAGE_SIZE", 2)
+    monkeypatch.setattr(audit, "PAGE_SIZE", 2)
     seed(app, factory)
     login_as("admin")
     html = client.get("/dashboard/audit?actor=bob").get_data(as_text=True)
@@ -86,7 +86,7 @@ def test_keyset_pages_keep_filters(app, client, factory, login_as, monkeypatch):
         html = client.get(url, headers=HTMX).get_data(as_text=True)
         seen += reasons(html)
     assert seen == ["r-4", "r-2"]
-    monkeypatch.setattr(audit_log, "PAGE_SIZE", 1)
+    monkeypatch.setattr(audit, "PAGE_SIZE", 1)
     html = client.get("/dashboard/audit").get_data(as_text=True)
     seen = reasons(html)
     while m := re.search(r'hx-get="(/dashboard/audit\?[^"]*cursor=[^"]*)"', html):
@@ -128,7 +128,7 @@ def test_audit_queries_do_not_grow_with_the_page(app, client, factory, login_as,
         add_entry(app, actor, "user.role", "user", f"u{n}", datetime(2026, 1, 1, n), f"r-{n}")
     counts = {}
     for size in (2, 10):
-        monkeypatch.setattr(audit_log, "PAGE_SIZE", size)
+        monkeypatch.setattr(audit, "PAGE_SIZE", size)
         n, resp = count_queries(app, lambda: client.get("/dashboard/audit"))
         assert len(reasons(resp.get_data(as_text=True))) == size
         counts[size] = n

@@ -102,3 +102,30 @@ def test_empty_dashboard_still_draws_the_chart(client, login_as):
     html = client.get("/dashboard/").get_data(as_text=True)
     assert len(re.findall(r'<rect class="bar', html)) == 30
     assert "0 in all" in html
+
+
+def test_chart_geometry_is_drawn_by_the_template(app, client, factory, login_as):
+    """Bars grow with their day's count up to the round top; they stand on the axis, in order."""
+    login_as("support")
+    u = factory.user()
+    t = factory.thread(u, at=utcnow() - timedelta(days=40))
+    midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    for n in range(4):  # 4 two days ago, 2 yesterday: the top is 5
+        factory.message(t, u, f"old {n}", at=midnight - timedelta(days=2, hours=-n - 1))
+    for n in range(2):
+        factory.message(t, u, f"yesterday {n}", at=midnight - timedelta(hours=n + 1))
+    html = client.get("/dashboard/").get_data(as_text=True)
+    rects = re.findall(
+        r'<rect class="bar[^"]*" x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)"'
+        r' data-day="[\d-]+" data-count="(\d+)"',
+        html,
+    )
+    assert len(rects) == 30
+    bars = [tuple(map(float, r)) for r in rects]
+    bottoms = {round(y + h, 2) for _, y, _, h, _ in bars}
+    assert bottoms == {202.0}  # every bar stands on the x axis
+    heights = {int(n): h for _, _, _, h, n in bars}
+    assert heights[0] == 0 and heights[4] == 190 * 4 / 5 and heights[2] == 190 * 2 / 5
+    xs = [x for x, *_ in bars]
+    assert xs == sorted(xs) and all(x + w <= 952 for x, _, w, _, _ in bars)
+    assert ">5</text>" in html  # the axis' top tick

@@ -8,7 +8,8 @@ import pytest
 
 from dashboard.extensions import db
 from dashboard.models import User
-from dashboard.services import presence, users_admin
+from dashboard.services import presence
+from dashboard.services.users import queries as user_queries
 from tests.conftest import TEST_PASSWORD, get_csrf
 
 from .pages_support import HTMX, audit_rows, csrf_token
@@ -70,7 +71,7 @@ def test_filters_are_in_the_url_and_htmx_gets_the_results_partial(client, factor
 
 
 def test_keyset_pages_walk_every_user_once(app, client, factory, login_as, monkeypatch):
-    monkeypatch.setattr(users_admin, "PAGE_SIZE", 3)
+    monkeypatch.setattr(user_queries, "PAGE_SIZE", 3)
     login_as("support", username="aaa-staff")
     made = [factory.user(username=f"pg{n:02d}").username for n in range(8)]
     seen: list[str] = []
@@ -278,7 +279,7 @@ def test_users_and_presence_queries_do_not_grow_with_the_page(
         presence.connect(u.id, f"s{n}")
     counts = {}
     for size in (2, 10):
-        monkeypatch.setattr(users_admin, "PAGE_SIZE", size)
+        monkeypatch.setattr(user_queries, "PAGE_SIZE", size)
         n1, r1 = count_queries(app, lambda: client.get("/dashboard/users?q=q"))
         n2, r2 = count_queries(app, lambda: client.get("/dashboard/presence"))
         assert len(usernames(r1.get_data(as_text=True))) == size

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from ...extensions import db
 from ...models import User, WebhookEvent, utcnow
 from .. import audit
-from ..users import EMAIL_RE, _derive_username, _email_taken
+from ..users.accounts import EMAIL_RE, _derive_username, _email_taken
 from . import erasure
 
 log = logging.getLogger(__name__)

@@ -6,10 +6,10 @@ from flask import Response, flash, redirect, render_template, stream_with_contex
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from ... import events
 from ...auth import role_required
 from ...forms import EraseUserForm, ReasonForm, RoleForm
-from ...realtime import broadcast
-from ...services import users_admin
+from ...services import users as users_service
 from ...services.errors import Forbidden, ValidationFailed
 from ...services.lifecycle import erasure, user_export
 from .blueprint import bp
@@ -19,7 +19,7 @@ from .blueprint import bp
 @role_required("admin")
 def user_export_json(user_id: str) -> ResponseReturnValue:
     """Download everything stored about a user as one JSON document (audited)."""
-    user = users_admin.user_detail(user_id, threads=0, messages=0).user
+    user = users_service.user_detail(user_id, threads=0, messages=0).user
     chunks = user_export.start_user_export(user, actor=current_user, via="dashboard")
     resp = Response(stream_with_context(chunks), content_type="application/json; charset=utf-8")
     resp.headers["Content-Disposition"] = f'attachment; filename="user-{user.id}.json"'
@@ -32,7 +32,7 @@ def user_export_json(user_id: str) -> ResponseReturnValue:
 def user_erase(user_id: str) -> ResponseReturnValue:
     """Erase a user's personal data and files: reason and typed username required (audited)."""
     form = EraseUserForm()
-    detail = users_admin.user_detail(user_id, threads=0, messages=0)
+    detail = users_service.user_detail(user_id, threads=0, messages=0)
     username = detail.user.username
     error = None
     if not (form.reason.data or "").strip():
@@ -50,7 +50,7 @@ def user_erase(user_id: str) -> ResponseReturnValue:
             error = exc.message
         else:
             if result.profile:
-                broadcast.end_user_sessions(user_id)
+                events.sessions_ended(user_id)
             text = (
                 f"Erased {username}: {result.messages} messages blanked, "
                 f"{result.files} files removed."
@@ -59,7 +59,7 @@ def user_erase(user_id: str) -> ResponseReturnValue:
             )
             flash(text, "success")
             return redirect(url_for("dashboard.user_detail", user_id=user_id), 303)
-    detail = users_admin.user_detail(user_id)
+    detail = users_service.user_detail(user_id)
     return render_template(
         "dashboard/user.html",
         detail=detail,

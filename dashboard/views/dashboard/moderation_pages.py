@@ -7,9 +7,11 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ...auth import role_required, staff_required
-from ...forms import ResolveReportForm
-from ...services import audit_log, reports
+from ...forms import AuditFilterForm, ResolveReportForm, query_form
+from ...services import audit as audit_service
+from ...services import reports
 from ...services.errors import BadRequest, ValidationFailed
+from ...services.pagination import Page
 from ..htmx import is_partial, target, with_toast
 from .blueprint import bp
 
@@ -44,7 +46,7 @@ def report_resolve(report_id: str) -> ResponseReturnValue:
             raise
         return render_template(
             "dashboard/_report_rows.html",
-            page=reports.Page([row], None),
+            page=Page([row], None),
             error_for=report_id,
             error=exc.message,
         ), 422
@@ -60,21 +62,14 @@ def report_resolve(report_id: str) -> ResponseReturnValue:
 def audit() -> ResponseReturnValue:
     """The audit log, newest first, filtered by actor, action, target and time."""
     args = request.args
-    filters = audit_log.AuditFilters(
-        actor=args.get("actor", "").strip()[:64],
-        action=args.get("action", "").strip()[:64],
-        target_type=args.get("target_type", "").strip()[:32],
-        target_id=args.get("target_id", "").strip()[:64],
-        since=args.get("since", "").strip()[:32],
-        until=args.get("until", "").strip()[:32],
-    )
+    filters = audit_service.AuditFilters(**query_form(AuditFilterForm, args).data)
     cursor = args.get("cursor") or None
     error, status = None, 200
     try:
-        page = audit_log.entries(filters, cursor)
+        page = audit_service.entries(filters, cursor)
     except BadRequest as exc:
-        page, error, status = audit_log.Page(), exc.message, 400
-    ctx = {"filters": filters, "page": page, "actions": audit_log.ACTIONS, "error": error}
+        page, error, status = Page(), exc.message, 400
+    ctx = {"filters": filters, "page": page, "actions": audit_service.ACTIONS, "error": error}
     if is_partial() and cursor:
         return render_template("dashboard/_audit_rows.html", **ctx), status
     if target() == "audit-results":

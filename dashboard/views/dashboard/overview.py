@@ -15,7 +15,7 @@ from .blueprint import bp
 def overview() -> ResponseReturnValue:
     """Counts of threads, messages, reports and people online, and the messages chart."""
     counts = stats.overview_counts()
-    chart = stats.chart(stats.messages_per_day(today_count=counts["messages_today"]))
+    chart = stats.chart_data(stats.messages_per_day(today_count=counts["messages_today"]))
     return render_template("dashboard/overview.html", counts=counts, chart=chart)
 
 

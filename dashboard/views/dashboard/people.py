@@ -9,9 +9,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ...auth import role_required, staff_required
-from ...forms import ReasonForm, RoleForm, StaffAccountForm
+from ...forms import ReasonForm, RoleForm, StaffAccountForm, UserFilterForm, query_form
 from ...models import User
-from ...services import staff_rules, users_admin
+from ...services import staff_rules
 from ...services import users as users_service
 from ...services.errors import Conflict, Forbidden, ValidationFailed
 from ..htmx import is_partial, target, with_toast
@@ -29,24 +29,18 @@ def account_refusal(action: str, target: User) -> tuple[str, str] | None:
 def presence() -> ResponseReturnValue:
     """Everyone online now and who was seen recently (htmx refreshes it on presence events)."""
     cursor = request.args.get("cursor") or None
-    recent = users_admin.recently_seen(cursor)
+    recent = users_service.recently_seen(cursor)
     if is_partial() and cursor:
         return render_template("dashboard/_presence_recent_rows.html", recent=recent)
-    online, online_total = users_admin.online_users()
+    online, online_total = users_service.online_users()
     ctx = {"online": online, "online_total": online_total, "recent": recent}
     if is_partial():
         return render_template("dashboard/_presence.html", **ctx)
     return render_template("dashboard/presence.html", **ctx)
 
 
-def _user_filters() -> users_admin.UserFilters:
-    args = request.args
-    return users_admin.UserFilters(
-        role=args.get("role", "").strip(),
-        active=args.get("active", "").strip(),
-        online=args.get("online", "").strip(),
-        q=args.get("q", "").strip()[:200],
-    )
+def _user_filters() -> users_service.UserFilters:
+    return users_service.UserFilters(**query_form(UserFilterForm, request.args).data)
 
 
 @bp.get("/users")
@@ -55,7 +49,7 @@ def users() -> ResponseReturnValue:
     """Users with filters by role, active, online and text; keyset pages by username."""
     filters = _user_filters()
     cursor = request.args.get("cursor") or None
-    page = users_admin.list_users(filters, cursor)
+    page = users_service.list_users(filters, cursor)
     ctx = {"filters": filters, "page": page}
     if is_partial() and cursor:
         return render_template("dashboard/_user_rows.html", **ctx)
@@ -97,14 +91,14 @@ def user_create() -> ResponseReturnValue:
     ctx = {"create_form": form, "create_errors": errors, "create_message": message}
     if is_partial():
         return render_template("dashboard/_user_create.html", **ctx), 422
-    page = users_admin.list_users(users_admin.UserFilters())
+    page = users_service.list_users(users_service.UserFilters())
     return render_template(
-        "dashboard/users.html", filters=users_admin.UserFilters(), page=page, **ctx
+        "dashboard/users.html", filters=users_service.UserFilters(), page=page, **ctx
     ), 422
 
 
 def _admin_panel(user_id: str, **ctx: Any) -> ResponseReturnValue:
-    detail = users_admin.user_detail(user_id, threads=0, messages=0)
+    detail = users_service.user_detail(user_id, threads=0, messages=0)
     role_form = ctx.pop("role_form", None) or RoleForm(formdata=None, role=detail.user.role)
     return render_template(
         "dashboard/_user_admin.html",
@@ -119,7 +113,7 @@ def _admin_panel(user_id: str, **ctx: Any) -> ResponseReturnValue:
 @staff_required
 def user_detail(user_id: str) -> ResponseReturnValue:
     """One user: their threads, recent messages, presence, last login, and staff actions."""
-    detail = users_admin.user_detail(user_id)
+    detail = users_service.user_detail(user_id)
     return render_template(
         "dashboard/user.html",
         detail=detail,
@@ -136,12 +130,12 @@ def _account_action(user_id: str, action: str) -> ResponseReturnValue:
     status = 200
     try:
         if action == "role":
-            user = users_admin.change_role(
+            user = users_service.change_role(
                 current_user, user_id, role_form.role.data or "", role_form.reason.data
             )
             text = f"{user.username} is now {user.role}."
         else:
-            user = users_admin.set_active(
+            user = users_service.set_active(
                 current_user, user_id, action == "reactivate", reason_form.reason.data
             )
             text = f"{user.username} was {action}d."
@@ -159,7 +153,7 @@ def _account_action(user_id: str, action: str) -> ResponseReturnValue:
         return _admin_panel(
             user_id, error=error, error_action=action, reason_form=reason_form, role_form=role_form
         ), status
-    detail = users_admin.user_detail(user_id)
+    detail = users_service.user_detail(user_id)
     return render_template(
         "dashboard/user.html",
         detail=detail,

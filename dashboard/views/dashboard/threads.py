@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import (
@@ -19,10 +18,13 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ...auth import role_required, staff_required
+from ...forms import ThreadFilterForm, query_form
 from ...models import Message
-from ...services import export, moderation, presence, threads_admin
+from ...services import export, moderation, presence
+from ...services import threads as threads_service
 from ...services.errors import ValidationFailed
-from ...services.threads_admin import MessagePage, ThreadFilters
+from ...services.pagination import BadCursor
+from ...services.threads import MessagePage, ThreadFilters
 from ..htmx import is_partial, with_toast
 from .blueprint import bp
 
@@ -39,53 +41,27 @@ FILTER_FIELDS = (
     "q",
     "sort",
 )
+DATE_FIELDS = ("created_from", "created_to", "active_from", "active_to")
 
 
 # -- parsing ----------------------------------------------------------------------------------
-
-
-def _parse_day(value: str, *, end: bool) -> datetime:
-    """`YYYY-MM-DD` (or an ISO time); a 'to' day includes the whole day."""
-    value = value.strip()
-    if len(value) == 10:
-        day = datetime.strptime(value, "%Y-%m-%d")
-        return day + timedelta(days=1) if end else day
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    # The database holds naive UTC.
-    return parsed if parsed.tzinfo is None else parsed.astimezone(UTC).replace(tzinfo=None)
 
 
 def parse_filters(
     values: Mapping[str, str],
 ) -> tuple[ThreadFilters, dict[str, str], dict[str, str]]:
     """The list's filters from a query string or form: (filters, errors by field, raw values)."""
-    raw = {k: (values.get(k) or "").strip() for k in FILTER_FIELDS}
-    errors: dict[str, str] = {}
-    state = raw["state"] or "active"
-    if state not in threads_admin.STATES:
-        errors["state"] = "Pick active, archived or all."
-        state = "active"
-    sort = raw["sort"] or "activity"
-    if sort not in threads_admin.SORTS:
-        errors["sort"] = "Sort by activity or created."
-        sort = "activity"
-    dates: dict[str, datetime | None] = {}
-    for name in ("created_from", "created_to", "active_from", "active_to"):
-        dates[name] = None
-        if raw[name]:
-            try:
-                dates[name] = _parse_day(raw[name], end=name.endswith("_to"))
-            except ValueError:
-                errors[name] = "Use a date such as 2026-11-26."
+    form = query_form(ThreadFilterForm, values)
+    errors = {name: errs[0] for name, errs in form.errors.items()}
+    raw = {name: form[name].data or "" for name in FILTER_FIELDS}
     filters = ThreadFilters(
-        state=state,
+        state=raw["state"],
         participant=raw["participant"] or None,
         creator=raw["creator"] or None,
         q=raw["q"][:200] or None,
-        sort=sort,
-        **dates,
+        sort=raw["sort"],
+        **{name: form[name].day for name in DATE_FIELDS},
     )
-    raw["state"], raw["sort"] = state, sort
     return filters, errors, raw
 
 
@@ -110,8 +86,8 @@ def _list_context(values: Mapping[str, str], *, cursor: str | None = None) -> di
     page = None
     if not errors:
         try:
-            page = threads_admin.list_threads(filters, cursor=cursor, limit=PAGE_SIZE)
-        except ValidationFailed as exc:
+            page = threads_service.browse_threads(filters, cursor=cursor, limit=PAGE_SIZE)
+        except BadCursor as exc:
             errors["cursor"] = exc.message
     args = _query_args(raw)
     more_url = None
@@ -157,9 +133,9 @@ def threads_bulk() -> ResponseReturnValue:
     bulk = {"action": action, "ids": ids, "reason": reason, "errors": errors, "filters": raw}
     if not errors and form.get("confirm") == "1":
         try:
-            changed = threads_admin.set_archived(current_user, ids, action == "archive", reason)
+            changed = threads_service.set_archived(current_user, ids, action == "archive", reason)
         except ValidationFailed as exc:
-            errors[str(next(iter(exc.details), "form"))] = exc.message
+            errors[str(next(iter(exc.details.get("fields", {})), "form"))] = exc.message
         else:
             verb = "Archived" if action == "archive" else "Unarchived"
             n = len(changed)
@@ -204,7 +180,7 @@ def _message_context(page: MessagePage) -> dict[str, Any]:
 
 
 def _thread_context(thread_id: str) -> dict[str, Any]:
-    row = threads_admin.get_thread(thread_id)
+    row = threads_service.thread_row(thread_id)
     return {
         "thread": row.thread,
         "participants": row.users,
@@ -224,7 +200,7 @@ def thread_detail(thread_id: str) -> ResponseReturnValue:
         return render_template(f"dashboard/_thread_{part}.html", **ctx)
     before, after, around = args.get("before"), args.get("after"), args.get("around")
     ctx = _thread_context(thread_id)
-    page = threads_admin.thread_messages(
+    page = threads_service.thread_messages(
         thread_id, before=before, after=after, around=around, limit=MESSAGE_PAGE_SIZE
     )
     ctx.update(_message_context(page))
@@ -239,13 +215,13 @@ def thread_detail(thread_id: str) -> ResponseReturnValue:
 def _set_archived(thread_id: str, archived: bool) -> ResponseReturnValue:
     reason = request.form.get("reason")
     try:
-        changed = threads_admin.archive_thread(current_user, thread_id, reason, archived)
+        changed = threads_service.archive_thread(current_user, thread_id, reason, archived)
     except ValidationFailed as exc:
         ctx = _thread_context(thread_id)
         ctx.update(archive_error=exc.message, archive_reason=reason or "")
         if is_partial():
             return render_template("dashboard/_thread_header.html", **ctx), 422
-        ctx.update(_message_context(threads_admin.thread_messages(thread_id)))
+        ctx.update(_message_context(threads_service.thread_messages(thread_id)))
         ctx["show_earlier"], ctx["show_later"] = ctx["mpage"].has_earlier, False
         return render_template("dashboard/thread.html", **ctx), 422
     verb = "archived" if archived else "unarchived"
@@ -277,7 +253,7 @@ def _moderate(message_id: str, hide: bool) -> ResponseReturnValue:
     try:
         msg = verb(current_user, message_id, reason)
     except ValidationFailed as exc:
-        page = threads_admin.single_message(message_id)
+        page = threads_service.single_message(message_id)
         ctx = _message_context(page)
         ctx.update(m=page.messages[0], form_error=exc.message, form_reason=reason or "")
         if is_partial():
@@ -293,7 +269,7 @@ def _moderate(message_id: str, hide: bool) -> ResponseReturnValue:
         return redirect(
             url_for("dashboard.thread_detail", thread_id=msg.thread_id, around=msg.id), code=303
         )
-    page = threads_admin.single_message(message_id)
+    page = threads_service.single_message(message_id)
     ctx = _message_context(page)
     html = render_template("dashboard/_message.html", m=page.messages[0], **ctx)
     return with_toast(html, message)

@@ -1,4 +1,9 @@
-"""Accounts: creating local users, upserting Clerk identities, logging in."""
+"""Accounts: local sign-up, Clerk identities, logging in, and staff actions on an account.
+
+The public and the staff paths share these functions (pypi/warehouse's one user service):
+the CLI and the dashboard create accounts with `create_user`; deactivation and role changes
+end the user's sessions and sockets. Staff writes are audited in their own transaction.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..extensions import db
-from ..models import ROLES, User, utcnow
-from . import audit, staff_rules
-from .errors import Conflict, NotFound, ValidationFailed
+from ... import events
+from ...extensions import db
+from ...models import ROLES, User, utcnow
+from .. import audit, staff_rules
+from ..errors import Conflict, NotFound, ValidationFailed
+from ..reasons import clean_reason
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{1,63}$")
@@ -69,14 +76,16 @@ def end_sessions(user: User) -> None:
     """Log the user out everywhere: every session and remember cookie stops loading at once.
 
     The session version lives in the database, so every process sees the bump on the user's
-    next request. The caller drops their open sockets (services do not emit).
+    next request; their open sockets are dropped too (`sessions_ended`).
     """
+    user_id = user.id
     db.session.execute(
         sa.update(User)
-        .where(User.id == user.id)
+        .where(User.id == user_id)
         .values(session_version=User.session_version + 1, updated_at=utcnow())
     )
     db.session.commit()
+    events.sessions_ended(user_id)
 
 
 def validate_new_user(
@@ -218,4 +227,57 @@ def get_user(user_id: str) -> User:
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("No such user.")
+    return user
+
+
+# -- staff actions on an account ----------------------------------------------------------------
+
+
+def _target(user_id: str) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+def set_active(actor: User, user_id: str, active: bool, reason: str | None) -> User:
+    """Deactivate (ending every session and socket) or reactivate a user; audited."""
+    action = "reactivate" if active else "deactivate"
+    reason = clean_reason(reason)
+    user = _target(user_id)
+    staff_rules.check(actor, action, user)
+    if user.is_active == active:
+        return user  # nothing to change: no audit row for a no-op
+    user.is_active = active
+    user.session_version += 1
+    user.updated_at = utcnow()
+    # The actor's role is kept: who may undo this depends on it (staff_rules).
+    audit.record(
+        actor, f"user.{action}", "user", user.id, reason=reason, details={"actorRole": actor.role}
+    )
+    db.session.commit()
+    if not active:
+        events.sessions_ended(user.id)
+    return user
+
+
+def change_role(actor: User, user_id: str, role: str, reason: str | None) -> User:
+    """Give a user another role (admins only); their sessions end so the new role applies."""
+    staff_rules.check(actor, "role")
+    if role not in ROLES:
+        raise ValidationFailed("Unknown role.", {"fields": {"role": f"one of {', '.join(ROLES)}"}})
+    user = _target(user_id)
+    staff_rules.check(actor, "role", user, role=role)
+    reason = clean_reason(reason)
+    if user.role == role:
+        return user
+    old = user.role
+    user.role = role
+    user.session_version += 1
+    user.updated_at = utcnow()
+    audit.record(
+        actor, "user.role", "user", user.id, reason=reason, details={"from": old, "to": role}
+    )
+    db.session.commit()
+    events.sessions_ended(user.id)
     return user

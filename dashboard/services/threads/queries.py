@@ -1,10 +1,12 @@
-"""Staff views of threads: the filtered, keyset-paginated list, one thread's messages, archiving."""
+"""Reading threads: membership, the Thread JSON, the caller's list and the staff list.
+
+End users see only their own threads (`get_thread(user_id, …)` raises NotFound for any other,
+so existence does not leak); staff browse every thread through `browse_threads` with filters.
+Both lists are keyset-paginated through `services.pagination`.
+"""
 
 from __future__ import annotations
 
-import base64
-import binascii
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -12,19 +14,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
-from ..models import Message, Participant, Thread, User, utcnow
-from ..realtime import broadcast
-from . import audit
-from .errors import NotFound, ValidationFailed
-from .threads import thread_payload
+from ...extensions import db
+from ...models import Message, Participant, Thread, User
+from ...serializers import iso, message_payloads, thread_json
+from ..errors import NotFound
+from ..pagination import LIKE_ESCAPE, decode_cursor, encode_cursor, like_pattern
 
 STATES = ("active", "archived", "all")
 SORTS = ("activity", "created")
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
-MAX_BULK = 1000
-MAX_REASON = 1000
 
 
 @dataclass(frozen=True)
@@ -71,27 +70,165 @@ class MessagePage:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-# -- the list ---------------------------------------------------------------------------------
+# -- one user's threads -----------------------------------------------------------------------
 
 
-def encode_cursor(at: datetime, thread_id: str) -> str:
-    """An opaque cursor for the row (sort time, id) that the next page starts after."""
-    raw = f"{at.isoformat(timespec='microseconds')}|{thread_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def _not_found() -> NotFound:
+    return NotFound("There is no such thread.")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    """The (sort time, id) of a cursor; a malformed one is a ValidationFailed."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, _, thread_id = raw.partition("|")
-        if not thread_id:
-            raise ValueError("no id")
-        return datetime.fromisoformat(at), thread_id
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ValidationFailed(
-            "That page link is not valid any more.", {"cursor": "malformed"}
-        ) from None
+def get_thread(user_id: str, thread_id: str) -> Thread:
+    """The thread, if `user_id` takes part in it; NotFound otherwise."""
+    row = db.session.execute(
+        sa.select(Thread)
+        .join(Participant, Participant.thread_id == Thread.id)
+        .where(Thread.id == thread_id, Participant.user_id == user_id)
+    ).scalar_one_or_none()
+    if row is None:
+        raise _not_found()
+    return row
+
+
+def participant_ids(thread_id: str) -> list[str]:
+    """The user ids taking part in a thread, in joining order."""
+    return list(
+        db.session.scalars(
+            sa.select(Participant.user_id)
+            .where(Participant.thread_id == thread_id)
+            .order_by(Participant.joined_at)
+        )
+    )
+
+
+def thread_ids_for(user_id: str) -> list[str]:
+    """Every thread `user_id` takes part in."""
+    return list(
+        db.session.scalars(sa.select(Participant.thread_id).where(Participant.user_id == user_id))
+    )
+
+
+def co_participant_ids(user_id: str) -> list[str]:
+    """Everyone who shares at least one thread with `user_id` (not themselves)."""
+    mine = sa.select(Participant.thread_id).where(Participant.user_id == user_id)
+    return list(
+        db.session.scalars(
+            sa.select(Participant.user_id)
+            .where(Participant.thread_id.in_(mine), Participant.user_id != user_id)
+            .distinct()
+        )
+    )
+
+
+def _participants_by_thread(thread_ids: list[str]) -> dict[str, list[User]]:
+    """Participants (as Users) of each thread, in joining order: one query."""
+    out: dict[str, list[User]] = {tid: [] for tid in thread_ids}
+    if not thread_ids:
+        return out
+    rows = db.session.execute(
+        sa.select(Participant.thread_id, User)
+        .join(User, User.id == Participant.user_id)
+        .where(Participant.thread_id.in_(thread_ids))
+        .order_by(Participant.thread_id, Participant.joined_at)
+    ).all()
+    for tid, user in rows:
+        out[tid].append(user)
+    return out
+
+
+def thread_payload(thread: Thread, users: list[User] | None = None) -> dict[str, Any]:
+    """The Thread JSON (participants as user summaries)."""
+    if users is None:
+        users = _participants_by_thread([thread.id])[thread.id]
+    return thread_json(thread, users)
+
+
+def list_threads(
+    user_id: str, *, archived: bool | None = False, cursor: str | None = None, limit: int = 50
+) -> dict[str, Any]:
+    """The caller's threads, newest activity first, with `unreadCount` and `lastMessage`.
+
+    Keyset on (last_activity_at, id); four queries whatever the page size: the page,
+    participants, last messages (with their authors and receipts), unread counts.
+    """
+    q = (
+        sa.select(Thread, Participant.read_through)
+        .join(Participant, Participant.thread_id == Thread.id)
+        .where(Participant.user_id == user_id)
+    )
+    if archived is not None:
+        q = q.where(Thread.is_archived.is_(archived))
+    if cursor:
+        at, tid = decode_cursor(cursor, datetime, str)
+        q = q.where(
+            sa.or_(
+                Thread.last_activity_at < at,
+                sa.and_(Thread.last_activity_at == at, Thread.id < tid),
+            )
+        )
+    rows = db.session.execute(
+        q.order_by(Thread.last_activity_at.desc(), Thread.id.desc()).limit(limit + 1)
+    ).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    threads = [r[0] for r in rows]
+    ids = [t.id for t in threads]
+    users = _participants_by_thread(ids)
+
+    # The newest message of each thread: the max id per thread (ids are time-ordered).
+    last_ids = (
+        list(
+            db.session.scalars(
+                sa.select(sa.func.max(Message.id))
+                .where(Message.thread_id.in_(ids))
+                .group_by(Message.thread_id)
+            )
+        )
+        if ids
+        else []
+    )
+    last_msgs = (
+        list(db.session.scalars(sa.select(Message).where(Message.id.in_(last_ids))))
+        if last_ids
+        else []
+    )
+    last_by_thread = {
+        m.thread_id: p for m, p in zip(last_msgs, message_payloads(last_msgs), strict=True)
+    }
+
+    unread: dict[str, int] = {}
+    if ids:
+        # Messages by others newer than the caller's read watermark, per thread.
+        part = sa.orm.aliased(Participant)
+        unread = dict(
+            db.session.execute(
+                sa.select(Message.thread_id, sa.func.count())
+                .join(
+                    part,
+                    sa.and_(part.thread_id == Message.thread_id, part.user_id == user_id),
+                )
+                .where(
+                    Message.thread_id.in_(ids),
+                    Message.user_id != user_id,
+                    Message.deleted_at.is_(None),
+                    Message.hidden_at.is_(None),
+                    sa.or_(part.read_through.is_(None), Message.id > part.read_through),
+                )
+                .group_by(Message.thread_id)
+            ).all()
+        )
+    items = []
+    for t in threads:
+        item = thread_json(t, users[t.id])
+        item["lastActivityAt"] = iso(t.last_activity_at)
+        item["messageCount"] = t.message_count
+        item["unreadCount"] = int(unread.get(t.id, 0))
+        item["lastMessage"] = last_by_thread.get(t.id)
+        items.append(item)
+    next_cursor = encode_cursor(threads[-1].last_activity_at, threads[-1].id) if more else None
+    return {"items": items, "nextCursor": next_cursor}
+
+
+# -- the staff list ----------------------------------------------------------------------------
 
 
 def _user_id_for(username: str) -> str | None:
@@ -100,11 +237,7 @@ def _user_id_for(username: str) -> str | None:
     )
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def list_threads(
+def browse_threads(
     filters: ThreadFilters, *, cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE
 ) -> ThreadPage:
     """A page of threads matching `filters`, newest first by the sort key, after `cursor`.
@@ -143,10 +276,10 @@ def list_threads(
         # ILIKE on the bare column: PostgreSQL's statistics on `title` then estimate how common
         # the text is, so a common word walks the ordered index and stops after one page
         # (lower(title) LIKE … has no statistics and always sorts the whole table).
-        pattern = f"%{_escape_like(filters.q.strip())}%"
-        stmt = stmt.where(Thread.title.ilike(pattern, escape="\\"))
+        pattern = like_pattern(filters.q.strip())
+        stmt = stmt.where(Thread.title.ilike(pattern, escape=LIKE_ESCAPE))
     if cursor:
-        at, after_id = decode_cursor(cursor)
+        at, after_id = decode_cursor(cursor, datetime, str)
         stmt = stmt.where(sa.tuple_(key, Thread.id) < sa.tuple_(sa.literal(at, key.type), after_id))
     stmt = (
         stmt.options(selectinload(Thread.participants).selectinload(Participant.user))
@@ -166,11 +299,11 @@ def list_threads(
     return ThreadPage(rows, next_cursor)
 
 
-# -- one thread -------------------------------------------------------------------------------
+# -- one thread --------------------------------------------------------------------------------
 
 
-def get_thread(thread_id: str) -> ThreadRow:
-    """One thread with its participants' users; NotFound when there is no such thread."""
+def thread_row(thread_id: str) -> ThreadRow:
+    """Any thread (staff) with its participants' users; NotFound when there is no such thread."""
     thread = db.session.scalar(
         sa.select(Thread)
         .where(Thread.id == thread_id)
@@ -269,71 +402,3 @@ def single_message(message_id: str) -> MessagePage:
     if msg is None:
         raise NotFound("There is no such message.", {"messageId": message_id})
     return _page(msg.thread_id, [msg], has_earlier=False, has_later=False)
-
-
-# -- archiving --------------------------------------------------------------------------------
-
-
-def _clean_reason(reason: str | None) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed("Give a reason.", {"reason": "required"})
-    if len(reason) > MAX_REASON:
-        raise ValidationFailed(
-            f"The reason is too long (at most {MAX_REASON} characters).", {"reason": "too_long"}
-        )
-    return reason
-
-
-def set_archived(
-    actor: User, thread_ids: Iterable[str], archived: bool, reason: str | None
-) -> list[str]:
-    """Archive (or unarchive) threads: one UPDATE, one audit INSERT, one transaction.
-
-    Only threads whose state changes are updated and audited; returns their ids. Each changed
-    thread is then announced as `thread:updated` to its participants and the dashboards.
-    """
-    reason = _clean_reason(reason)
-    ids = list(dict.fromkeys(i for i in thread_ids if i))
-    if not ids:
-        raise ValidationFailed("Select at least one thread.", {"ids": "required"})
-    if len(ids) > MAX_BULK:
-        raise ValidationFailed(f"Select at most {MAX_BULK} threads at a time.", {"ids": "too_many"})
-    now = utcnow()
-    changed = list(
-        db.session.scalars(
-            sa.update(Thread)
-            .where(
-                Thread.id.in_(ids), Thread.is_archived == (sa.false() if archived else sa.true())
-            )
-            .values(is_archived=archived, archived_at=now if archived else None, updated_at=now)
-            .returning(Thread.id),
-        )
-    )
-    action = "thread.archive" if archived else "thread.unarchive"
-    audit.record_many(actor, action, "thread", changed, reason=reason)
-    db.session.commit()
-    _announce(changed)
-    return changed
-
-
-def archive_thread(actor: User, thread_id: str, reason: str | None, archived: bool = True) -> bool:
-    """Archive (or unarchive) one thread; NotFound if missing. True when its state changed."""
-    reason = _clean_reason(reason)
-    if db.session.get(Thread, thread_id) is None:
-        raise NotFound("There is no such thread.", {"threadId": thread_id})
-    return bool(set_archived(actor, [thread_id], archived, reason))
-
-
-def _announce(thread_ids: list[str]) -> None:
-    """`thread:updated` for each thread, to its participants (and staff, via broadcast)."""
-    if not thread_ids:
-        return
-    threads = db.session.scalars(
-        sa.select(Thread)
-        .where(Thread.id.in_(thread_ids))
-        .options(selectinload(Thread.participants).selectinload(Participant.user))
-    )
-    for t in threads:
-        users = [p.user for p in t.participants]
-        broadcast.thread_event("thread:updated", thread_payload(t, users), [u.id for u in users])

@@ -10,9 +10,10 @@ import sqlalchemy as sa
 
 from dashboard.extensions import db
 from dashboard.models import AuditLog, Participant, Thread, User, new_id
-from dashboard.services import threads_admin
+from dashboard.services import threads as threads_service
 from dashboard.services.errors import NotFound, ValidationFailed
-from dashboard.services.threads_admin import ThreadFilters
+from dashboard.services.pagination import BadCursor
+from dashboard.services.threads import ThreadFilters
 
 T0 = datetime(2026, 10, 1, 12, 0, 0)
 
@@ -25,7 +26,7 @@ def _walk(filters, limit):
     """Every page of the list, following the cursor; returns the ids in order."""
     ids, cursor, pages = [], None, 0
     while True:
-        page = threads_admin.list_threads(filters, cursor=cursor, limit=limit)
+        page = threads_service.browse_threads(filters, cursor=cursor, limit=limit)
         ids += [r.thread.id for r in page.rows]
         pages += 1
         cursor = page.next_cursor
@@ -44,7 +45,7 @@ def test_filters(app, factory):
     )
     factory.message(t1, bob, "late reply", at=T0 + timedelta(days=10))
     with app.app_context():
-        lt = threads_admin.list_threads
+        lt = threads_service.browse_threads
         assert _titles(lt(ThreadFilters())) == ["Refund for order", "Shipping delay"]
         assert _titles(lt(ThreadFilters(state="archived"))) == ["refund again"]
         assert len(lt(ThreadFilters(state="all")).rows) == 3
@@ -104,9 +105,9 @@ def test_keyset_pages_have_no_duplicates_or_gaps(app, factory, sort):
     assert ids == expected
 
 
-def test_malformed_cursor_is_a_validation_error(app):
-    with app.app_context(), pytest.raises(ValidationFailed):
-        threads_admin.list_threads(ThreadFilters(), cursor="not-a-cursor!")
+def test_malformed_cursor_is_refused(app):
+    with app.app_context(), pytest.raises(BadCursor):
+        threads_service.browse_threads(ThreadFilters(), cursor="not-a-cursor!")
 
 
 def test_bulk_archive_is_one_update_and_one_insert(app, factory):
@@ -146,7 +147,7 @@ def test_bulk_archive_is_one_update_and_one_insert(app, factory):
 
         sa.event.listen(db.engine, "before_cursor_execute", count)
         try:
-            changed = threads_admin.set_archived(actor, ids, True, "  spam wave  ")
+            changed = threads_service.set_archived(actor, ids, True, "  spam wave  ")
         finally:
             sa.event.remove(db.engine, "before_cursor_execute", count)
         writes = [s for s in statements if s.split()[0] in ("UPDATE", "INSERT", "DELETE")]
@@ -159,11 +160,11 @@ def test_bulk_archive_is_one_update_and_one_insert(app, factory):
         assert {(r.action, r.actor_id, r.reason, r.target_type) for r in rows} == {
             ("thread.archive", mod.id, "spam wave", "thread")
         }
-        archived = threads_admin.list_threads(ThreadFilters(state="archived"), limit=100)
+        archived = threads_service.browse_threads(ThreadFilters(state="archived"), limit=100)
         assert len(archived.rows) == 100 and archived.next_cursor
-        assert threads_admin.list_threads(ThreadFilters()).rows == []
+        assert threads_service.browse_threads(ThreadFilters()).rows == []
         # Unarchive a few: only those, audited as such.
-        back = threads_admin.set_archived(actor, ids[:3], False, "mistake")
+        back = threads_service.set_archived(actor, ids[:3], False, "mistake")
         assert sorted(back) == sorted(ids[:3])
         assert (
             db.session.scalar(
@@ -180,7 +181,7 @@ def test_bad_reason_changes_nothing(app, factory, reason):
     with app.app_context():
         actor = db.session.get(User, mod.id)
         with pytest.raises(ValidationFailed):
-            threads_admin.set_archived(actor, [t.id], True, reason)
+            threads_service.set_archived(actor, [t.id], True, reason)
         db.session.rollback()
         assert db.session.get(Thread, t.id).is_archived is False
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog)) == 0
@@ -191,14 +192,14 @@ def test_single_archive_and_missing_thread(app, factory):
     t = factory.thread(mod)
     with app.app_context():
         actor = db.session.get(User, mod.id)
-        assert threads_admin.archive_thread(actor, t.id, "done") is True
-        assert threads_admin.archive_thread(actor, t.id, "again") is False  # no change, no row
+        assert threads_service.archive_thread(actor, t.id, "done") is True
+        assert threads_service.archive_thread(actor, t.id, "again") is False  # no change, no row
         assert db.session.get(Thread, t.id).archived_at is not None
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog)) == 1
-        assert threads_admin.archive_thread(actor, t.id, "reopen", archived=False) is True
+        assert threads_service.archive_thread(actor, t.id, "reopen", archived=False) is True
         assert db.session.get(Thread, t.id).is_archived is False
         with pytest.raises(NotFound):
-            threads_admin.archive_thread(actor, "nope", "x")
+            threads_service.archive_thread(actor, "nope", "x")
 
 
 def test_thread_messages_pages(app, factory):
@@ -207,17 +208,17 @@ def test_thread_messages_pages(app, factory):
     msgs = [factory.message(t, user, f"m{i}", at=T0 + timedelta(minutes=i)) for i in range(12)]
     ids = [m.id for m in msgs]
     with app.app_context():
-        first = threads_admin.thread_messages(t.id, limit=5)
+        first = threads_service.thread_messages(t.id, limit=5)
         assert [m.id for m in first.messages] == ids[7:]
         assert first.has_earlier
-        earlier = threads_admin.thread_messages(t.id, before=ids[7], limit=5)
+        earlier = threads_service.thread_messages(t.id, before=ids[7], limit=5)
         assert [m.id for m in earlier.messages] == ids[2:7]
-        oldest = threads_admin.thread_messages(t.id, before=ids[2], limit=5)
+        oldest = threads_service.thread_messages(t.id, before=ids[2], limit=5)
         assert [m.id for m in oldest.messages] == ids[:2] and not oldest.has_earlier
-        around = threads_admin.thread_messages(t.id, around=ids[4], limit=5)
+        around = threads_service.thread_messages(t.id, around=ids[4], limit=5)
         assert ids[4] in [m.id for m in around.messages]
         assert around.target_id == ids[4] and around.has_earlier and around.has_later
-        later = threads_admin.thread_messages(t.id, after=around.messages[-1].id, limit=5)
+        later = threads_service.thread_messages(t.id, after=around.messages[-1].id, limit=5)
         assert later.messages[0].id == ids[ids.index(around.messages[-1].id) + 1]
         with pytest.raises(NotFound):
-            threads_admin.thread_messages(t.id, around="missing")
+            threads_service.thread_messages(t.id, around="missing")
