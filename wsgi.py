@@ -12,6 +12,7 @@ from dashboard.ops import startup
 
 app = create_app()
 
+
 def serve() -> None:
     """Werkzeug's threaded server, started directly: one "Serving on" line, no banner.
 
