@@ -40,6 +40,7 @@ ACTIONS = (
     "clerk.user.updated",
     "clerk.user.deleted",
     "clerk.session.created",
+    "attachment.view",
 )
 
 
