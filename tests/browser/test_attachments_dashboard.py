@@ -58,22 +58,27 @@ def _login(page, base: str, username: str) -> None:
     page.wait_for_url(re.compile(r".*/dashboard/?$"))
 
 
+def _settled(imgs) -> None:
+    """Wait until every image has loaded or failed (a broken image fails, it does not hang)."""
+    imgs.evaluate_all(
+        """imgs => Promise.all(imgs.map(i => i.complete ? true : new Promise(done => {
+             i.addEventListener('load', done); i.addEventListener('error', done); })))"""
+    )
+
+
 def _check_thread_page(page, base: str, thread, ids: list[str], shot: str) -> None:
     requested: list[str] = []
     page.on("request", lambda r: requested.append(r.url))
     page.goto(f"{base}/dashboard/threads/{thread.id}")
     imgs = page.locator(".attachment-image img")
     assert imgs.count() == 2
-    page.wait_for_function(
-        "[...document.querySelectorAll('.attachment-image img')]"
-        ".every(i => i.complete && i.naturalWidth > 0)",
-        timeout=10_000,
-    )
+    _settled(imgs)
     got = imgs.evaluate_all(
         """imgs => imgs.map(i => ({src: i.getAttribute('src'), w: i.getAttribute('width'),
              h: i.getAttribute('height'), nw: i.naturalWidth, nh: i.naturalHeight,
              bw: i.getBoundingClientRect().width, bh: i.getBoundingClientRect().height}))"""
     )
+    assert [g["nw"] > 0 for g in got] == [True, True], got  # loaded, not broken
     jpeg, label = got
     # The JPEG: stored 1600 x 1200 and turned, so its thumbnail is 240 x 320 (upright).
     assert jpeg["src"] == f"/api/v1/uploads/{ids[0]}/thumbnail"
@@ -117,9 +122,7 @@ def test_support_sees_them_too_and_opening_an_original_is_audited(
     _login(page, base, "sup_img")
     _check_thread_page(page, base, thread, ids, "thread-attachments-support")
     page.reload()
-    page.wait_for_function(
-        "[...document.querySelectorAll('.attachment-image img')].every(i => i.naturalWidth > 0)"
-    )
+    _settled(page.locator(".attachment-image img"))
     with app.app_context():
         views = list(
             db.session.scalars(
