@@ -190,6 +190,14 @@ def load_config(
         "MAX_SOCKETS_PER_USER": parse_int(
             "MAX_SOCKETS_PER_USER", env.get("MAX_SOCKETS_PER_USER"), 20, lo=1, hi=10_000
         ),
+        # How stale another process's watched words may be (this process's changes apply at once).
+        "WATCHED_WORDS_REFRESH_SECONDS": parse_int(
+            "WATCHED_WORDS_REFRESH_SECONDS",
+            env.get("WATCHED_WORDS_REFRESH_SECONDS"),
+            2,
+            lo=0,
+            hi=300,
+        ),
         "PRESENCE_TTL": parse_int("PRESENCE_TTL", env.get("PRESENCE_TTL"), 30, lo=3, hi=3600),
         "ACTIVITY_INTERVAL": parse_int(
             "ACTIVITY_INTERVAL", env.get("ACTIVITY_INTERVAL"), 10, lo=1, hi=3600
