@@ -42,6 +42,7 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..models import AuditLog, Message, Report, User, new_id, utcnow
 from . import seed_text as text
+from . import uploads
 from .search import sqlite_fts
 
 log = logging.getLogger(__name__)
@@ -160,6 +161,7 @@ def seed(
 
     thread_plan = _plan_threads(rng, threads, messages)
     images = _image_files(upload_dir, rng, count=min(12, messages // 50))
+    images_made = list(images)
     general, n_general = text.GENERAL, len(text.GENERAL)
     span_ms = days * day_ms - 3_600_000
     rand = rng.random  # int(rand() * n) picks an index: the hot loop's cheaper randrange(n)
@@ -299,6 +301,9 @@ def seed(
     db.session.commit()
     result.reports = _reports_and_moderation(rng, staff_ids, end_user_ids, now)
     db.session.commit()
+    if images_made:
+        # Thumbnails and width/height/thumbnail metadata, as a real upload gets them.
+        uploads.fill_image_metadata(limit=len(images_made))
     sink.analyze()
     return result
 
