@@ -1,0 +1,35 @@
+"""search: the optional RUM index for "matches, newest first" (PostgreSQL with rum only)
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-02 00:40:00
+
+When the server has the `rum` extension (pg_available_extensions: Debian's
+postgresql-15-rum), CREATE EXTENSION rum and a RUM index over search_tsv with created_at
+attached; otherwise, and on SQLite, nothing. GIN (ix_messages_search) stays and remains the
+default path; the search backend uses the RUM index only when it exists (docs/search.md).
+Set CHATDESK_SEARCH_RUM=off to skip it. Added later: `flask --app wsgi chatdesk reindex --rum`.
+"""
+
+import os
+
+from alembic import op
+
+from dashboard.services.search import schema
+
+
+# revision identifiers, used by Alembic.
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    if os.environ.get("CHATDESK_SEARCH_RUM", "").lower() in ("off", "0", "no", "false"):
+        return
+    schema.create_rum_index(op.get_bind())
+
+
+def downgrade():
+    schema.drop_rum_index(op.get_bind())
