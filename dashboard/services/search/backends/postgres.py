@@ -222,7 +222,7 @@ class PostgresBackend(PgWalks, Backend):
         return WordEstimate(int(min(share, 1.0) * n), rare)
 
     def rum_ready(self) -> bool:
-        """Whether the RUM index exists and is valid (migration 0004, when rum is installed)."""
+        """Whether the RUM index exists and is valid (migration 0005, when rum is installed)."""
         return _has_rum()
 
     def use_rum(

@@ -1,7 +1,7 @@
 """search: the optional RUM index for "matches, newest first" (PostgreSQL with rum only)
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-02 00:40:00
 
 When the server has the `rum` extension (pg_available_extensions: Debian's
@@ -19,8 +19,8 @@ from dashboard.services.search import schema
 
 
 # revision identifiers, used by Alembic.
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
