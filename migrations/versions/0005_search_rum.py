@@ -8,10 +8,8 @@ When the server has the `rum` extension (pg_available_extensions: Debian's
 postgresql-15-rum), CREATE EXTENSION rum and a RUM index over search_tsv with created_at
 attached; otherwise, and on SQLite, nothing. GIN (ix_messages_search) stays and remains the
 default path; the search backend uses the RUM index only when it exists (docs/search.md).
-Set CHATDESK_SEARCH_RUM=off to skip it. Added later: `flask --app wsgi chatdesk reindex --rum`.
+Set CHATDESK_SEARCH_RUM=off to skip it. Installed later: `flask --app wsgi chatdesk reindex`.
 """
-
-import os
 
 from alembic import op
 
@@ -26,9 +24,7 @@ depends_on = None
 
 
 def upgrade():
-    if os.environ.get("CHATDESK_SEARCH_RUM", "").lower() in ("off", "0", "no", "false"):
-        return
-    schema.create_rum_index(op.get_bind())
+    schema.create_rum_index(op.get_bind())  # a no-op without rum or with CHATDESK_SEARCH_RUM=off
 
 
 def downgrade():

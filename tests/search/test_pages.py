@@ -129,7 +129,7 @@ def test_relevance_says_what_it_ranked_on_the_page_and_in_the_api(client, corpus
     login(client, alice)
     body = client.get("/api/v1/search?q=refund&order=relevance").get_json()
     assert body["order"] == "relevance" and body["rankedWindow"] is None
-    assert [i["content"] for i in body["items"]][0] == "refund refund refund please"
+    assert body["items"][0]["content"] == "refund refund refund please"
     newest = client.get("/api/v1/search?q=refund").get_json()
     assert newest["order"] == "newest" and "rankedWindow" not in newest
     resp = client.get("/api/v1/search?q=refund&order=best")

@@ -47,6 +47,13 @@ PG_RUM_DDL = (
 )
 
 
+def rum_wanted() -> bool:
+    """False when CHATDESK_SEARCH_RUM is off (the migration and reindex then skip RUM)."""
+    import os
+
+    return os.environ.get("CHATDESK_SEARCH_RUM", "").lower() not in ("off", "0", "no", "false")
+
+
 def rum_available(bind: Any) -> bool:
     """Whether this PostgreSQL server can load the rum extension (installed or installable)."""
     import sqlalchemy as sa
@@ -58,10 +65,11 @@ def rum_available(bind: Any) -> bool:
 
 def create_rum_index(bind: Any) -> bool:
     """CREATE EXTENSION rum and the RUM index when the server has the extension; False (and
-    nothing done) otherwise. Safe to call again (used by migrations and `reindex --rum`)."""
+    nothing done) otherwise, or when CHATDESK_SEARCH_RUM=off. Safe to call again (used by
+    migration 0005 and `chatdesk reindex`)."""
     import sqlalchemy as sa
 
-    if bind.dialect.name != "postgresql" or not rum_available(bind):
+    if bind.dialect.name != "postgresql" or not rum_wanted() or not rum_available(bind):
         return False
     bind.execute(sa.text("CREATE EXTENSION IF NOT EXISTS rum"))
     bind.execute(sa.text(PG_RUM_DDL))

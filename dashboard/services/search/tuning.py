@@ -23,9 +23,8 @@ class Tuning:
     walk_min_selectivity: float = 0.004  # PG: walk when this share of the walked rows match
     walk_budget: int = 6_000  # rows a walk reads before it switches to collecting the rest
     walk_narrow_min: int = 1_000  # PG: an author's or a thread's walk reads at least this many
-    relevance_window: int = 1_000  # relevance ranks at most this many of the newest matches
+    relevance_window: int = 300  # PG: relevance ranks at most this many of the newest matches
     sqlite_relevance_window: int = 300  # SQLite: … bm25() over this many of the newest matches
-    relevance_scan: int = 2_000  # … found among this many newest messages (common words)
     fts_walk_budget: int = 1_000  # SQLite: FTS matches a walk reads before reading deeper
     fts_deep_budget: int = 30_000  # SQLite: … and the deeper read, before collecting the rest
     sqlite_filter_walk: int = 1_500  # SQLite: rows a walk without words reads, then collects

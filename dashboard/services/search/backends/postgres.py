@@ -40,6 +40,7 @@ TS_CONFIG = schema.PG_CONFIG
 _LEXEME = re.compile(r"'((?:[^']|'')+)'")
 _STATS_CACHE: dict[str, tuple[float, tuple[dict[str, float], float] | None]] = {}
 _RUM_CACHE: dict[str, tuple[float, bool]] = {}
+_LEXEMES: dict[Term, list[str]] = {}
 _FAR_FUTURE = datetime(2100, 1, 1)
 _SLACK_MS = 60_000  # an id's time is within a minute of created_at (see compile.py)
 _UNSWAP = str.maketrans({"\ue002": "<", "\ue003": ">", "\ue004": "&"})
@@ -197,9 +198,10 @@ class PostgresBackend(PgWalks, Backend):
         """The words' matches from the statistics ANALYZE keeps for search_tsv
         (pg_stats.most_common_elems and their frequencies); None without statistics.
 
-        A group (an AND) matches at most as often as its rarest lexeme, the groups (an OR) add
-        up. A lexeme the statistics do not list is rarer than the rarest one they do: its share
-        is at most that minimum, and the estimate says it is a bound (`rare`).
+        A group (an AND, and a phrase's words) is estimated as independent lexemes (the
+        product of their shares, as the planner does), the groups (an OR) add up. A lexeme the
+        statistics do not list is rarer than the rarest one they do: its share is at most that
+        minimum, and the estimate says so (`rare`).
         """
         stats = _lexeme_stats()
         if stats is None:
@@ -214,9 +216,9 @@ class PostgresBackend(PgWalks, Backend):
                 for lexeme in lexemes.get(term, ()):
                     f = freqs.get(lexeme)
                     if f is None:
-                        g_share, g_rare = min(g_share, floor), True
+                        g_share, g_rare = g_share * floor, True
                     else:
-                        g_share = min(g_share, f)
+                        g_share *= f
             share += g_share
             rare = rare and g_rare
         return WordEstimate(int(min(share, 1.0) * n), rare)
@@ -236,10 +238,12 @@ class PostgresBackend(PgWalks, Backend):
         it needs. RUM wins for rare and middling words, the walk for common ones.
         """
         t = self.tuning
-        if not (t.use_rum and self.rum_ready()) or words.rows > t.rum_max:
+        if not (t.use_rum and self.rum_ready()):
             return False
         if words.rare:
-            return True
+            return True  # rarer than every lexeme the statistics list: few entries to read
+        if words.rows > t.rum_max:
+            return False
         need = limit + 1
         rum_cost = t.rum_entry_us * words.rows + t.rum_row_us * min(
             words.rows, need * words.rows / max(matches, 1.0)
@@ -263,15 +267,19 @@ class PostgresBackend(PgWalks, Backend):
             "ORDER BY m.created_at <=| CAST(:rum_top AS timestamp) LIMIT :rum_lim"
         )
         need = limit + 1
-        k = need + 8
-        db.session.execute(sa.text("SET LOCAL enable_bitmapscan = off"))
+        # A few rows more than a page: the scan reads every entry of the words anyway, so
+        # when they are few the total comes exact for a few more heap visits.
+        k = 4 * need + 8
+        # Index scans only: with a bitmap PostgreSQL would read every match and sort.
+        sql = f"SET LOCAL enable_bitmapscan = off; {sql}"
         try:
             while True:
                 rows = db.session.execute(
                     sa.text(sql), {**q.params, "rum_top": top, "rum_lim": k}
                 ).all()
-                if len(rows) < k or len(rows) < need:
-                    break  # every match below the cursor
+                exhausted = len(rows) < k  # every match below the cursor
+                if exhausted:
+                    break
                 floor = rows[need - 1][1] - timedelta(milliseconds=2 * _SLACK_MS)
                 if rows[-1][1] < floor:
                     break
@@ -279,6 +287,10 @@ class PostgresBackend(PgWalks, Backend):
         finally:
             db.session.execute(sa.text("SET LOCAL enable_bitmapscan = on"))
         pairs: list[Pair] = sorted(((r[0], None) for r in rows), reverse=True)
+        if exhausted and after is None:
+            n, cap = len(pairs), self.tuning.count_cap
+            nxt = (pairs[limit - 1][0],) if n > limit else None
+            return Page(pairs[:limit], nxt, min(n, cap), n > cap, "rum")
         return full_or_all(pairs[:need], limit, "rum")
 
     def scope_threads_sql(self, q: Query) -> str | None:
@@ -438,9 +450,12 @@ def _lexeme_stats() -> tuple[dict[str, float], float] | None:
 
 
 def _term_lexemes(terms: list[Term]) -> dict[Term, list[str]]:
-    """Each term's lexemes as the text conditions' tsquery has them (one round trip)."""
+    """Each term's lexemes as the text conditions' tsquery has them (one round trip for the
+    terms not seen before: a term's lexemes never change)."""
+    out: dict[Term, list[str]] = {t: _LEXEMES[t] for t in terms if t in _LEXEMES}
+    terms = [t for t in terms if t not in out]
     if not terms:
-        return {}
+        return out
     texts = [websearch([[t]]) for t in terms]
     rows = db.session.execute(
         sa.text(
@@ -449,9 +464,11 @@ def _term_lexemes(terms: list[Term]) -> dict[Term, list[str]]:
         ),
         {"terms": texts},
     ).all()
-    out: dict[Term, list[str]] = {}
+    if len(_LEXEMES) > 4_096:
+        _LEXEMES.clear()
     for i, text in rows:
-        out[terms[int(i) - 1]] = [m.replace("''", "'") for m in _LEXEME.findall(text or "")]
+        term = terms[int(i) - 1]
+        out[term] = _LEXEMES[term] = [m.replace("''", "'") for m in _LEXEME.findall(text or "")]
     return out
 
 
