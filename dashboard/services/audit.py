@@ -44,6 +44,7 @@ ACTIONS = (
     "clerk.user.updated",
     "clerk.user.deleted",
     "clerk.session.created",
+    "attachment.view",
 )
 
 
