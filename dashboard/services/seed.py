@@ -42,6 +42,7 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..models import AuditLog, Message, Report, User, new_id, utcnow
 from . import seed_text as text
+from . import uploads
 from .search import sqlite_fts
 
 log = logging.getLogger(__name__)
@@ -160,6 +161,7 @@ def seed(
 
     thread_plan = _plan_threads(rng, threads, messages)
     images = _image_files(upload_dir, rng, count=min(12, messages // 50))
+    images_made = list(images)
     general, n_general = text.GENERAL, len(text.GENERAL)
     span_ms = days * day_ms - 3_600_000
     rand = rng.random  # int(rand() * n) picks an index: the hot loop's cheaper randrange(n)
@@ -299,6 +301,9 @@ def seed(
     db.session.commit()
     result.reports = _reports_and_moderation(rng, staff_ids, end_user_ids, now)
     db.session.commit()
+    if images_made:
+        # Thumbnails and width/height/thumbnail metadata, as a real upload gets them.
+        uploads.fill_image_metadata(limit=len(images_made))
     sink.analyze()
     return result
 
@@ -612,9 +617,13 @@ class _SQLiteWriter(_Writer):
     def write(self, table: str, cols: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         if table == "messages" and self.fts_columns:
             cols = (*cols, sqlite_fts.ROWID_COLUMN, sqlite_fts.TAGS_COLUMN)
-            key, tag = sqlite_fts.key, sqlite_fts.tag
-            # A row's key, with tie-breaker 0; _dedupe_keys() settles the rare equal keys.
-            rows = [(*r, key(r[0]), f"{tag('u', r[4])} {tag('t', r[3])}") for r in rows]
+            tag = sqlite_fts.tag
+            # A row's key (sqlite_fts.key: the id's 48-bit time and 12-bit sequence, times 8)
+            # with tie-breaker 0; _DEDUPE_KEYS settles the rare equal keys afterwards.
+            rows = [
+                (*r, int(r[0][:8] + r[0][9:13] + r[0][15:18], 16) << 3, _tags(r[4], r[3], tag))
+                for r in rows
+            ]
         sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"  # noqa: S608
         _raw().executemany(sql, rows)
 
@@ -647,12 +656,22 @@ class _SQLiteWriter(_Writer):
             self.fts_columns = False
             db.session.commit()
             conn = db.session.connection()
-            conn.exec_driver_sql(_DEDUPE_KEYS)
-            for sql in saved:
-                conn.exec_driver_sql(sql)
-            sqlite_fts.restore(conn)  # the triggers, and the FTS index rebuilt from messages
+            # The keys made unique, the indexes built, then the triggers and the FTS index
+            # rebuilt from messages (sqlite_fts.restore).
+            for sql in (_DEDUPE_KEYS, *saved, None):
+                started = time.perf_counter()
+                if sql is None:
+                    sqlite_fts.restore(conn)
+                else:
+                    conn.exec_driver_sql(sql)
+                label = sql or "the FTS triggers, and the FTS index rebuilt"
+                log.info("seed: %.1f s for %s", time.perf_counter() - started, label[:90])
             conn.exec_driver_sql("PRAGMA cache_size = -2000")
             db.session.commit()
+
+
+def _tags(user_id: str, thread_id: str, tag: Callable[[str, str], str]) -> str:
+    return f"{tag('u', user_id)} {tag('t', thread_id)}"
 
 
 # Rows whose search keys are equal (same millisecond and sequence bits): renumber their whole key
