@@ -8,6 +8,7 @@ import { MentionBox } from "./mentions.js";
 import { emitAck } from "./socket.js";
 import { limits, me, state, ui } from "./state.js";
 import { bestStatus } from "./store.js";
+import { openReport } from "./report.js";
 import { noteTyping, sendTypingStop } from "./typing.js";
 
 /** A v4 UUID: crypto.randomUUID where available (secure contexts), else from getRandomValues. */
@@ -133,6 +134,8 @@ async function deliver(msg) {
   msg._inflight = false;
   if (ack.ok && ack.message) {
     applyMessage(ack.message, true);
+  } else if (ack.error && ack.error.code === "blocked" && !msg.id) {
+    refuse(msg, ack.error);
   } else {
     msg.status = bestStatus(msg.status, "failed");
     if (msg.status === "failed") {
@@ -147,6 +150,28 @@ async function deliver(msg) {
     conv.upsert(msg);
     renderOne(msg);
   }
+}
+
+/**
+ * The server refused the message for what it says (watched words): nothing was stored, so the
+ * bubble goes, the text comes back to the composer to be changed, and the server's own message
+ * says why.
+ */
+function refuse(msg, error) {
+  const conv = conversation(msg.threadId);
+  conv.remove(msg._key);
+  const li = state.nodes.get(msg._key);
+  if (li) li.remove();
+  state.nodes.delete(msg._key);
+  if (state.openId === msg.threadId && !state.editing && !ui.input.value) {
+    ui.input.value = msg.content || "";
+    if (msg.parentId) {
+      const parent = conv.get(msg.parentId);
+      if (parent) startReply(parent);
+    }
+  }
+  showComposerError(error.message || "This message was refused.");
+  ui.input.focus();
 }
 
 /** After a reconnect, give messages still marked "sending" (and not in flight) another go. */
@@ -176,7 +201,9 @@ async function saveEdit() {
     applyMessage(ack.message, false);
     cancelContext();
   } else {
-    showComposerError(`Could not save the edit: ${(ack.error && ack.error.message) || "no answer"}`);
+    const e = ack.error || {};
+    // A refused edit (e.g. `blocked`) shows the server's own words; the text stays to be fixed.
+    showComposerError(e.code === "blocked" ? e.message : `Could not save the edit: ${e.message || "no answer"}`);
   }
 }
 
@@ -268,6 +295,8 @@ export function init() {
       }, 5000);
     } else if (action === "confirm-delete") {
       deleteMessage(msg);
+    } else if (action === "report") {
+      openReport(msg);
     }
   });
 }
