@@ -144,11 +144,15 @@ def test_chat_follows_new_messages_past_images_and_offers_a_new_messages_button(
     for n, (w, h) in enumerate([(640, 480), (300, 900), (800, 200), (500, 500)]):
         up = pw.request.post(
             f"{live_server.url}/api/v1/uploads",
-            multipart={"file": {"name": f"shot{n}.png", "mimeType": "image/png", "buffer": png(w, h)}},
+            multipart={
+                "file": {"name": f"shot{n}.png", "mimeType": "image/png", "buffer": png(w, h)}
+            },
             headers={"X-CSRFToken": csrf},
         )
         assert up.status == 201, up.text()
-        post_message(pw, live_server.url, thread.id, f"screenshot {n}", attachments=[{"id": up.json()["id"]}])
+        post_message(
+            pw, live_server.url, thread.id, f"screenshot {n}", attachments=[{"id": up.json()["id"]}]
+        )
         bubble(px, f"screenshot {n}").wait_for()
         img = bubble(px, f"screenshot {n}").locator("img")
         expect(img).to_have_js_property("complete", True, timeout=10_000)
@@ -203,7 +207,11 @@ def contrast(locator: Any) -> float:
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_the_jumped_to_message_is_readable(
-    app: Flask, factory: Any, open_user: Callable[..., Any], browser: Any, live_server: Any,
+    app: Flask,
+    factory: Any,
+    open_user: Callable[..., Any],
+    browser: Any,
+    live_server: Any,
     scheme: str,
 ) -> None:
     """Finding 3: the highlighted message's text has a contrast of 4.5:1 or more."""
@@ -225,7 +233,9 @@ def test_the_jumped_to_message_is_readable(
         page.get_by_label("Password").fill(TEST_PASSWORD)
         page.get_by_role("button", name="Log in").click()
         page.wait_for_url(f"{live_server.url}/dashboard/")
-        page.goto(f"{live_server.url}/dashboard/threads/{thread.id}?around={target.id}#m-{target.id}")
+        page.goto(
+            f"{live_server.url}/dashboard/threads/{thread.id}?around={target.id}#m-{target.id}"
+        )
         hit = page.locator(f"#m-{target.id}.is-target")
         expect(hit).to_have_count(1)
         text = hit.locator(".content").first
@@ -241,7 +251,10 @@ def test_the_jumped_to_message_is_readable(
     py = open_user(yan)
     py.emulate_media(color_scheme=scheme)
     open_thread(py, "Jumping")
-    for quote_of, body in (("a reply", "the message you land on"), ("a reply to yours", "my own message")):
+    for quote_of, body in (
+        ("a reply", "the message you land on"),
+        ("a reply to yours", "my own message"),
+    ):
         bubble(py, quote_of).locator(".msg-parent").click()
         hit = bubble(py, body)
         expect(hit).to_have_class(re.compile("is-target"))
@@ -301,7 +314,9 @@ def test_report_a_message_from_the_chat_page(
         lambda route: route.fulfill(
             status=404,
             content_type="application/json",
-            body=json.dumps({"error": {"code": "not_found", "message": "There is no such message."}}),
+            body=json.dumps(
+                {"error": {"code": "not_found", "message": "There is no such message."}}
+            ),
         ),
     )
     report_btn.click()
@@ -329,4 +344,3 @@ def test_empty_thread_says_so_in_the_middle(
         assert abs(nb["y"] + nb["height"] / 2 - middle) <= sb["height"] * 0.15, (nb, sb)
         screenshot(pc, f"chat-{size['width']}-empty-thread")
         pc.context.close()
-
