@@ -63,7 +63,9 @@ async function submit(evt) {
 export function init() {
   ui.reportForm.addEventListener("submit", submit);
   ui.reportCancel.addEventListener("click", () => ui.reportDialog.close());
+  // `close` comes as a task of its own: the dialog may have been opened again meanwhile.
   ui.reportDialog.addEventListener("close", () => {
+    if (ui.reportDialog.open) return;
     returnFocus();
     reporting = null;
   });
