@@ -344,3 +344,47 @@ def test_empty_thread_says_so_in_the_middle(
         assert abs(nb["y"] + nb["height"] / 2 - middle) <= sb["height"] * 0.15, (nb, sb)
         screenshot(pc, f"chat-{size['width']}-empty-thread")
         pc.context.close()
+
+
+def test_a_blocked_send_or_edit_shows_the_servers_reason(
+    app: Flask, factory: Any, open_user: Callable[..., Any]
+) -> None:
+    """A watched word's `blocked`: the server's reason on the message and the composer; the
+    text comes back to be changed; a blocked edit keeps the old text stored."""
+    from dashboard.models import Message, User
+    from dashboard.services import watched_words
+
+    mod = factory.user(role="moderator")
+    gus = factory.user(username="gus", first_name="Gus", password=TEST_PASSWORD)
+    hal = factory.user(username="hal", first_name="Hal", password=TEST_PASSWORD)
+    factory.thread(gus, [hal], title="Deals")
+    with app.app_context():
+        watched_words.add_rule(db.session.get(User, mod.id), "phrase", "free crypto", "block")
+    pg = open_user(gus)
+    open_thread(pg, "Deals")
+
+    send(pg, "get free crypto now")
+    failed = bubble(pg, "get free crypto now")
+    expect(failed.locator(".msg-error")).to_have_text(re.compile(r"\S"))
+    reason = failed.locator(".msg-error").inner_text()
+    assert "not sent" in reason.lower()
+    expect(pg.locator("#composer-error")).to_have_text(reason)
+    assert failed.get_by_role("button", name="Retry sending this message").count() == 0
+    screenshot(pg, "chat-desktop-blocked-send")
+    failed.get_by_role("button", name="Edit this message and send it again").click()
+    expect(failed).to_have_count(0)
+    assert pg.input_value("#composer-input") == "get free crypto now"
+    expect(pg.locator("#composer-input")).to_be_focused()
+    pg.fill("#composer-input", "get a discount now")
+    pg.press("#composer-input", "Enter")
+    wait_status(pg, "get a discount now", "sent")
+
+    # A blocked edit: the reason shows, the composer keeps the edit, the stored text is unchanged.
+    bubble(pg, "get a discount now").get_by_role("button", name="Edit your message").click()
+    pg.fill("#composer-input", "get a discount now, or free crypto")
+    pg.press("#composer-input", "Enter")
+    expect(pg.locator("#composer-error")).to_contain_text("blocked")
+    assert pg.input_value("#composer-input") == "get a discount now, or free crypto"
+    assert bubble(pg, "get a discount now").count() == 1
+    with app.app_context():
+        assert db.session.scalars(sa.select(Message.content)).all() == ["get a discount now"]

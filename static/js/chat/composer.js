@@ -128,6 +128,7 @@ async function deliver(msg) {
   const conv = conversation(msg.threadId);
   msg.status = bestStatus(msg.status === "failed" ? "sending" : msg.status, "sending");
   msg._error = null;
+  msg._blocked = false;
   renderOne(msg);
   msg._inflight = true;
   const ack = await emitAck("message:send", msg._payload);
@@ -153,24 +154,35 @@ async function deliver(msg) {
 }
 
 /**
- * The server refused the message for what it says (watched words): nothing was stored, so the
- * bubble goes, the text comes back to the composer to be changed, and the server's own message
- * says why.
+ * The server refused the message for what it says (watched words): nothing was stored. The
+ * bubble stays, failed, with the server's own reason (and in the composer's error line); its
+ * "Edit and resend" button brings the text back to the composer. Retrying as is would be
+ * refused again, so it offers no Retry.
  */
 function refuse(msg, error) {
+  const conv = conversation(msg.threadId);
+  msg.status = "failed";
+  msg._blocked = true;
+  msg._error = error.message || "This message was refused.";
+  conv.upsert(msg);
+  renderOne(msg);
+  if (state.openId === msg.threadId) showComposerError(msg._error);
+}
+
+/** Take a refused message back into the composer to change it (its bubble goes). */
+function revise(msg) {
   const conv = conversation(msg.threadId);
   conv.remove(msg._key);
   const li = state.nodes.get(msg._key);
   if (li) li.remove();
   state.nodes.delete(msg._key);
-  if (state.openId === msg.threadId && !state.editing && !ui.input.value) {
-    ui.input.value = msg.content || "";
-    if (msg.parentId) {
-      const parent = conv.get(msg.parentId);
-      if (parent) startReply(parent);
-    }
+  cancelContext();
+  if (msg.parentId) {
+    const parent = conv.get(msg.parentId);
+    if (parent) startReply(parent);
   }
-  showComposerError(error.message || "This message was refused.");
+  ui.input.value = msg.content || "";
+  showComposerError("");
   ui.input.focus();
 }
 
@@ -295,6 +307,8 @@ export function init() {
       }, 5000);
     } else if (action === "confirm-delete") {
       deleteMessage(msg);
+    } else if (action === "revise") {
+      revise(msg);
     } else if (action === "report") {
       openReport(msg);
     }

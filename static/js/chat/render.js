@@ -197,7 +197,12 @@ export function renderMessage(msg, ctx) {
   }
   if (mine && msg.status === "failed") {
     if (msg._error) foot.append(" ", el("span", { class: "msg-error", text: msg._error }));
-    foot.append(" ", actionButton("retry", "Retry sending this message", "Retry"));
+    foot.append(
+      " ",
+      msg._blocked
+        ? actionButton("revise", "Edit this message and send it again", "Edit and resend")
+        : actionButton("retry", "Retry sending this message", "Retry"),
+    );
   }
   if (!removed && msg.id && !(ctx.archived && mine)) {
     const actions = el("span", { class: "msg-actions" });
