@@ -4,6 +4,7 @@ that reads like support chat, on SQLite and PostgreSQL."""
 import re
 from datetime import datetime
 
+import pytest
 import sqlalchemy as sa
 
 from dashboard.extensions import db
@@ -229,3 +230,13 @@ def test_every_template_fills_all_its_slots():
     for t in templates:
         out = seed_text.render(t, facts, lambda slot: {"user": "kim.jones9164"}.get(slot, "x"))
         assert "{" not in out and "%s" not in out and out.strip() == out, out
+
+
+@pytest.mark.postgres_only
+def test_the_number_of_workers_never_changes_the_rows(app):
+    with app.app_context():
+        seed(**SIZES, now=NOW, bulk=True, workers=1)
+        one = snapshot()
+        wipe()
+        seed(**SIZES, now=NOW, bulk=True, workers=3)
+        assert snapshot() == one
