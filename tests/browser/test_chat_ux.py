@@ -76,9 +76,21 @@ def test_phone_width_thread_list_and_conversation_take_turns(
         box_inside_viewport(pu, pu.locator(sel))
     box_inside_viewport(pu, pu.locator("#messages li.msg").first)
     screenshot(pu, "chat-390-conversation-long-title")
+    # Dark mode (the system setting): the same layout, its text readable on the palette.
+    pu.emulate_media(color_scheme="dark")
+    first = pu.locator("#messages li.msg").first
+    assert contrast(first.locator(".msg-body")) >= 4.5
+    assert contrast(first.locator(".msg-author")) >= 4.5
+    assert contrast(pu.locator("#conv-title")) >= 4.5
+    screenshot(pu, "chat-390-conversation-dark")
     pu.get_by_role("button", name="Back to the thread list").click()
     expect(pu.locator(".chat-sidebar")).to_be_visible()
     assert pu.locator("#conversation").is_hidden()
+    assert contrast(items.filter(has_text=long_title).locator(".thread-preview")) >= 4.5
+    screenshot(pu, "chat-390-list-dark")
+    pu.set_viewport_size({"width": 1280, "height": 900})
+    open_thread(pu, long_title)
+    screenshot(pu, "chat-desktop-dark")
 
 
 def png(width: int, height: int) -> bytes:
