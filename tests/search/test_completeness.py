@@ -340,3 +340,54 @@ def test_every_page_equals_a_plain_scan(app, big_corpus):
     else:
         assert {"collect", "fts-walk", "driver-scratch"} <= flat, used
     print({k: sorted(v) for k, v in used.items()})
+
+
+@pytest.mark.postgres_only
+def test_plans_come_from_the_statistics_analyze_keeps(app, factory):
+    """pg_stats gives each word's share; a word it does not list is rare. A rare word goes to
+    the RUM index when there is one (else a capped collect), a common one never does."""
+    amy = factory.user(username="amy")
+    t = factory.thread(amy, [], name="t")
+    rows = [
+        {
+            "id": new_id(START + timedelta(minutes=i)),
+            "thread_id": t.id,
+            "user_id": amy.id,
+            "content": "lorem ipsum" + (" zebrafinch" if i % 1000 == 0 else ""),
+            "created_at": START + timedelta(minutes=i),
+            "updated_at": START + timedelta(minutes=i),
+            "meta": {},
+        }
+        for i in range(3_000)
+    ]
+    with app.app_context():
+        db.session.execute(sa.insert(Message), rows)
+        db.session.commit()
+        db.session.execute(sa.text("ANALYZE messages"))
+        db.session.commit()
+        postgres.forget_stats()
+        staff = factory.user(role="support")
+        viewer = db.session.get(User, staff.id)
+        backend = backend_for("postgresql")
+        common = compile_query(viewer, True, parse("lorem"), [], backend)
+        rare = compile_query(viewer, True, parse("zebrafinch"), [], backend)
+        assert common is not None and rare is not None
+        est_common, est_rare = backend.word_estimate(common), backend.word_estimate(rare)
+        assert est_common is not None and est_rare is not None
+        # Both listed here (few lexemes): their shares, close to the truth (3,000 and 3).
+        assert est_common.rows > 2_500 and not est_common.rare
+        assert est_rare.rows < 30 and not est_rare.rare
+        # A word ANALYZE did not see is rarer than every listed one: a bound, marked rare.
+        unseen = compile_query(viewer, True, parse("quokkaberry"), [], backend)
+        assert unseen is not None
+        est_unseen = backend.word_estimate(unseen)
+        assert est_unseen is not None and est_unseen.rare and est_unseen.rows <= est_rare.rows
+        found = search_service.search(viewer, "zebrafinch", all_threads=True)
+        assert found.total == 3 and not found.total_capped
+        assert found.strategy == ("rum" if postgres._has_rum() else "collect")
+        gin = search_service.search(
+            viewer, "zebrafinch", all_threads=True, tuning=Tuning(use_rum=False)
+        )
+        assert gin.strategy == "collect" and gin.total == 3
+        # Every row matches: the cost model never picks RUM (a walk's first rows all match).
+        assert search_service.search(viewer, "lorem", all_threads=True).strategy != "rum"
