@@ -31,9 +31,7 @@ run: $(VENV)/.installed instance/secret_key
 	@export SECRET_KEY="$$(cat instance/secret_key)"; \
 	$(FLASK) db upgrade && \
 	if [ ! -f instance/.seeded ]; then $(FLASK) chatdesk seed --quiet && touch instance/.seeded; fi && \
-	echo "" && \
 	echo "Demo logins (password: chatdesk-demo): admin, moderator, support (dashboard); alice, bob (chat)" && \
-	echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C stops)" && \
 	$(PY) wsgi.py
 
 ## test: install the dev extras and run the whole suite

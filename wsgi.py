@@ -8,10 +8,32 @@ asks which of the two it is running under (`dashboard.ops.concurrency`).
 import sys
 
 from dashboard import create_app
-from dashboard.extensions import socketio
 from dashboard.ops import startup
 
 app = create_app()
+
+
+def serve() -> None:
+    """Werkzeug's threaded server, started directly: one "Serving on" line, no banner.
+
+    `socketio.run` would go through `app.run`, which prints Flask's banner and Werkzeug's
+    development-server warning, plus Flask-SocketIO's "production deployment" warning when
+    stdin is not a terminal. In threading mode it adds nothing else: the Socket.IO middleware
+    is already part of `app`, and WebSockets come from Werkzeug's own socket. Request logs
+    and errors still go to the `werkzeug` logger as before.
+    """
+    from werkzeug.serving import make_server
+
+    host, port = app.config["HOST"], app.config["PORT"]
+    server = make_server(host, port, app, threaded=True)
+    print(f"Serving on http://{host}:{port}  (Ctrl-C stops)", file=sys.stderr, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
 
 if __name__ == "__main__":
     try:
@@ -19,5 +41,4 @@ if __name__ == "__main__":
     except RuntimeError as exc:
         print(f"chatdesk: {exc}", file=sys.stderr)
         sys.exit(1)
-    print(f"Serving on http://{app.config['HOST']}:{app.config['PORT']}", file=sys.stderr)
-    socketio.run(app, host=app.config["HOST"], port=app.config["PORT"], allow_unsafe_werkzeug=True)
+    serve()

@@ -7,6 +7,7 @@ template the bench migrates an empty database and seeds it with `dashboard.servi
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import statistics
@@ -23,7 +24,7 @@ from dashboard.extensions import db
 
 PG_SERVER = os.environ.get("BENCH_PG_URL") or "postgresql://postgres@127.0.0.1:5432/postgres"
 TEMPLATE = os.environ.get("BENCH_TEMPLATE") or "chatdesk_bench"
-SEED_SIZES = {"users": 10_000, "threads": 100_000, "messages": 1_000_000}
+SEED_SIZES = {"users": 10_000, "threads": 100_000, "messages": 1_000_000}  # SIZES["1m"]
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -165,3 +166,118 @@ def print_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
 def result_line(**figures: Any) -> None:
     """The last line: `RESULT key=value …`."""
     print("RESULT " + " ".join(f"{k}={v}" for k, v in figures.items()))
+
+
+# Building the template databases ----------------------------------------------------------------
+
+SIZES = {
+    "1m": {"users": 10_000, "threads": 100_000, "messages": 1_000_000},
+    "10m": {"users": 50_000, "threads": 500_000, "messages": 10_000_000},
+}
+
+
+def build_template(name: str, sizes: dict[str, int], *, replace: bool = False) -> float:
+    """Migrate and seed the PostgreSQL template `name`; returns the seed's wall-clock seconds.
+
+    It is built as `<name>_building` and renamed when complete, so nobody copies half a template.
+    `replace` drops an existing `name` first (FORCE: copies made from it are not touched).
+    """
+    building = f"{name}_building"
+    if not _NAME.match(building):
+        raise SystemExit(f"refusing to use database {name!r}")
+    engine = _server_engine()
+    try:
+        with engine.connect() as conn:
+            if _exists(conn, name) and not replace:
+                raise SystemExit(f"{name} exists (use --replace)")
+            if _exists(conn, building):
+                conn.execute(sa.text(f'DROP DATABASE "{building}" WITH (FORCE)'))
+            conn.execute(sa.text(f'CREATE DATABASE "{building}"'))
+        seconds = _migrate_seed_vacuum(database_url(building), sizes)
+        with engine.connect() as conn:
+            if _exists(conn, name):
+                conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            conn.execute(sa.text(f'ALTER DATABASE "{building}" RENAME TO "{name}"'))
+    finally:
+        engine.dispose()
+    return seconds
+
+
+def build_sqlite(path: str, sizes: dict[str, int], *, replace: bool = False) -> float:
+    """Migrate and seed a SQLite file (FTS5 kept by its triggers); returns the seed's seconds."""
+    target = os.path.abspath(path)
+    if os.path.exists(target) and not replace:
+        raise SystemExit(f"{target} exists (use --replace)")
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    building = target + ".building"
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        if os.path.exists(building + suffix):
+            os.remove(building + suffix)
+    seconds = _migrate_seed_vacuum(f"sqlite:///{building}", sizes)
+    os.replace(building, target)
+    return seconds
+
+
+def _migrate_seed_vacuum(url: str, sizes: dict[str, int]) -> float:
+    from flask_migrate import upgrade
+
+    from dashboard.services.seed import seed
+
+    app = make_app(url)
+    with app.app_context():
+        upgrade()
+        done = {"n": 0, "at": time.perf_counter()}
+        t0 = time.perf_counter()
+
+        def progress(stage: str, n: int) -> None:
+            if stage != "messages":
+                return
+            done["n"] += n
+            if time.perf_counter() - done["at"] > 30:
+                done["at"] = time.perf_counter()
+                load = os.getloadavg()[0]
+                log(f"  {done['n']:,} messages, {done['at'] - t0:.0f} s, load {load:.1f}")
+
+        seed(**sizes, progress=progress)
+        seconds = time.perf_counter() - t0
+        log(f"seeded {sizes} in {seconds:.1f} s")
+        db.session.remove()
+        db.engine.dispose()
+    if url.startswith("postgresql"):
+        engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text("VACUUM ANALYZE"))
+        engine.dispose()
+    return seconds
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """`python -m bench.common --size 1m|10m [--sqlite PATH] [--name NAME] [--replace]`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Build a bench template database.")
+    parser.add_argument("--size", choices=sorted(SIZES), default="1m")
+    parser.add_argument("--name", default=None, help="PostgreSQL template name")
+    parser.add_argument("--sqlite", default=None, help="build a SQLite file at this path instead")
+    parser.add_argument("--replace", action="store_true")
+    args = parser.parse_args(argv)
+    logging.getLogger("dashboard.services.seed").setLevel(logging.INFO)  # index rebuild times
+    sizes = SIZES[args.size]
+    t0 = time.perf_counter()
+    if args.sqlite:
+        seconds = build_sqlite(args.sqlite, sizes, replace=args.replace)
+        where = args.sqlite
+    else:
+        where = args.name or ("chatdesk_bench" if args.size == "1m" else "chatdesk_bench_10m")
+        seconds = build_template(where, sizes, replace=args.replace)
+    load = os.getloadavg()
+    result_line(
+        target=where,
+        seed_s=f"{seconds:.1f}",
+        total_s=f"{time.perf_counter() - t0:.1f}",
+        load=f"{load[0]:.2f}/{load[1]:.2f}/{load[2]:.2f}",
+    )
+
+
+if __name__ == "__main__":
+    main()

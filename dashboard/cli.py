@@ -57,7 +57,7 @@ def create_user_command(
 @click.option("--threads", type=click.IntRange(0, 10_000_000), default=120, show_default=True)
 @click.option("--messages", type=click.IntRange(0, 100_000_000), default=2_000, show_default=True)
 @click.option("--seed", "rng_seed", type=int, default=7, show_default=True, help="Random seed.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--quiet", is_flag=True, help="No progress bar and no list of the demo logins.")
 def seed_command(users: int, threads: int, messages: int, rng_seed: int, quiet: bool) -> None:
     """Add demo data: the demo logins, users, threads, messages, reports."""
     if messages and not threads:
@@ -85,6 +85,8 @@ def seed_command(users: int, threads: int, messages: int, rng_seed: int, quiet: 
         f"Seeded {result.users} users, {result.threads} threads, {result.messages} messages, "
         f"{result.participants} participants, {result.reports} reports in {elapsed:.1f} s."
     )
+    if quiet:  # `make run` prints the logins itself, once, whether it seeded or not
+        return
     click.echo(f"Demo logins (password for each: {seed_service.DEMO_PASSWORD}):")
     for username, _pw, role in result.demo_logins:
         click.echo(f"  {username:<10} {role}")
@@ -124,7 +126,7 @@ def init_app(app: Flask) -> None:
 
 
 @chatdesk.command("reindex")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--quiet", is_flag=True, help="No progress bar and no list of the demo logins.")
 def reindex_command(quiet: bool) -> None:
     """Rebuild the message search index."""
     from .services.search import maintenance

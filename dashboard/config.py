@@ -151,6 +151,13 @@ def load_config(
         "MAX_UPLOAD_BYTES": parse_int(
             "MAX_UPLOAD_BYTES", env.get("MAX_UPLOAD_BYTES"), 10 * 1024 * 1024, lo=1024, hi=1 << 30
         ),
+        # An image over this many pixels is refused before it is decoded (a decompression bomb).
+        "MAX_IMAGE_PIXELS": parse_int(
+            "MAX_IMAGE_PIXELS", env.get("MAX_IMAGE_PIXELS"), 40_000_000, lo=1024, hi=200_000_000
+        ),
+        "THUMBNAIL_SIZE": parse_int(
+            "THUMBNAIL_SIZE", env.get("THUMBNAIL_SIZE"), 320, lo=32, hi=2048
+        ),
         "MAX_MESSAGE_CHARS": parse_int(
             "MAX_MESSAGE_CHARS", env.get("MAX_MESSAGE_CHARS"), 10_000, lo=1, hi=1_000_000
         ),
@@ -182,6 +189,14 @@ def load_config(
         ),
         "MAX_SOCKETS_PER_USER": parse_int(
             "MAX_SOCKETS_PER_USER", env.get("MAX_SOCKETS_PER_USER"), 20, lo=1, hi=10_000
+        ),
+        # How stale another process's watched words may be (this process's changes apply at once).
+        "WATCHED_WORDS_REFRESH_SECONDS": parse_int(
+            "WATCHED_WORDS_REFRESH_SECONDS",
+            env.get("WATCHED_WORDS_REFRESH_SECONDS"),
+            2,
+            lo=0,
+            hi=300,
         ),
         "PRESENCE_TTL": parse_int("PRESENCE_TTL", env.get("PRESENCE_TTL"), 30, lo=3, hi=3600),
         "ACTIVITY_INTERVAL": parse_int(

@@ -73,6 +73,26 @@ class ResolveReportForm(FlaskForm):
     note = StringField("Reason", validators=[DataRequired(), Length(max=1000)])
 
 
+class WatchedWordForm(FlaskForm):
+    """A moderator adds a watched word, phrase or regex (the service validates the pattern)."""
+
+    kind = SelectField("Kind", choices=["word", "phrase", "regex"], validate_choice=False)
+    pattern = StringField("Word, phrase or pattern", validators=[Length(max=1000)])
+    action = SelectField("Action", choices=["flag", "block"], validate_choice=False)
+
+
+class CleanupForm(FlaskForm):
+    """A moderator hides a user's messages in a time window, with a reason (spam clean-up)."""
+
+    window = SelectField(
+        "Messages from", choices=["hour", "day", "week", "all", "custom"], validate_choice=False
+    )
+    since = StringField("From (UTC)", validators=[Length(max=32)])
+    until = StringField("Until (UTC)", validators=[Length(max=32)])
+    reason = StringField("Reason", validators=[Length(max=1000)])
+    deactivate = BooleanField("Also deactivate the account")
+
+
 class EraseUserForm(FlaskForm):
     """An admin erases a user's personal data: a reason, and the username typed to confirm."""
 

@@ -93,7 +93,9 @@ def test_seed_makes_realistic_demo_data(app, runner):
         ]
     )
     assert result.exit_code == 0, result.output
-    assert "Demo logins" in result.output and "moderator" in result.output
+    # --quiet (what `make run` uses, which prints the logins itself): the summary line only.
+    assert result.output.startswith("Seeded 30 users, 40 threads, 3000 messages")
+    assert "Demo logins" not in result.output
     with app.app_context():
         assert n(User) == 35  # 30 plus the five demo logins
         assert n(Thread) == 40
@@ -123,20 +125,24 @@ def test_seed_makes_realistic_demo_data(app, runner):
 
 
 def test_seed_twice_adds_more_without_clashing(app, runner):
-    for _ in range(2):
+    for quiet in (["--quiet"], []):
         result = runner.invoke(
-            args=[
-                "chatdesk",
-                "seed",
-                "--users",
-                "20",
-                "--threads",
-                "5",
-                "--messages",
-                "50",
-                "--quiet",
-            ]
+            args=["chatdesk", "seed", "--users", "20", "--threads", "5", "--messages", "50", *quiet]
         )
         assert result.exit_code == 0, result.output
+    # Without --quiet the demo logins are listed, once.
+    assert result.output.count("Demo logins") == 1 and "  moderator  moderator" in result.output
     with app.app_context():
         assert n(User) == 45
+
+
+def test_make_run_prints_the_demo_logins_once():
+    """`make run`: the seed runs --quiet (no login list), the recipe prints the logins once,
+    and "Serving on" comes from wsgi.py alone."""
+    from pathlib import Path
+
+    makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text()
+    recipe = makefile.split("\nrun:", 1)[1].split("\n\n", 1)[0]
+    assert "chatdesk seed --quiet" in recipe
+    assert recipe.count("Demo logins") == 1
+    assert "Serving on" not in recipe

@@ -269,12 +269,26 @@ def build_spec(limits: Limits) -> dict[str, Any]:
         "/uploads/{upload_id}": {
             "parameters": [_path_param("upload_id")],
             "get": {
-                "summary": "An uploaded file (uploader and participants only)",
+                "summary": "An uploaded file (uploader, participants and staff)",
                 "operationId": "getUpload",
                 "responses": {
                     "200": {
                         "description": "The file (nosniff; non-images as attachment)",
                         "content": {"application/octet-stream": {}},
+                    },
+                    **_errors(404),
+                },
+            },
+        },
+        "/uploads/{upload_id}/thumbnail": {
+            "parameters": [_path_param("upload_id")],
+            "get": {
+                "summary": "An image's thumbnail (upright, without metadata)",
+                "operationId": "getUploadThumbnail",
+                "responses": {
+                    "200": {
+                        "description": "A JPEG (or PNG when the image has transparency)",
+                        "content": {"image/jpeg": {}, "image/png": {}},
                     },
                     **_errors(404),
                 },

@@ -230,8 +230,9 @@ def upload() -> ResponseReturnValue:
 @bp.get("/uploads/<upload_id>")
 @login_required
 def get_upload(upload_id: str) -> ResponseReturnValue:
-    """An uploaded file, for its uploader and the participants of a thread holding it."""
-    path, att = uploads.open_upload(current_user.id, upload_id)
+    """An uploaded file: for its uploader, the participants of a thread holding it, and staff
+    (a support agent's opening is audited)."""
+    path, att = uploads.open_upload(_me(), upload_id)
     is_image = att.type == "image"
     resp = send_file(
         path,
@@ -245,4 +246,16 @@ def get_upload(upload_id: str) -> ResponseReturnValue:
     resp.headers["Cache-Control"] = "private, max-age=3600"
     if is_image:
         resp.headers["Content-Disposition"] = "inline"
+    return resp
+
+
+@bp.get("/uploads/<upload_id>/thumbnail")
+@login_required
+def get_upload_thumbnail(upload_id: str) -> ResponseReturnValue:
+    """An image's thumbnail (upright, no metadata), for whoever may see the image."""
+    path, mime, _att = uploads.open_thumbnail(_me(), upload_id)
+    resp = send_file(path, mimetype=mime, conditional=True, max_age=3600)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Cache-Control"] = "private, max-age=3600"
+    resp.headers["Content-Disposition"] = "inline"
     return resp

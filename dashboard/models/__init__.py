@@ -10,7 +10,14 @@ May import: `dashboard.extensions` and SQLAlchemy. Never services, views, the AP
 
 from .base import id_floor, new_id, utcnow
 from .messages import ATTACHMENT_TYPES, Attachment, Mention, Message
-from .moderation import REPORT_STATES, AuditLog, Report
+from .moderation import (
+    REPORT_STATES,
+    WATCHED_ACTIONS,
+    WATCHED_KINDS,
+    AuditLog,
+    Report,
+    WatchedWord,
+)
 from .threads import Participant, Thread
 from .users import ROLE_RANK, ROLES, STAFF_ROLES, User
 from .webhooks import WebhookEvent
@@ -21,6 +28,8 @@ __all__ = [
     "ROLES",
     "ROLE_RANK",
     "STAFF_ROLES",
+    "WATCHED_ACTIONS",
+    "WATCHED_KINDS",
     "Attachment",
     "AuditLog",
     "Mention",
@@ -29,6 +38,7 @@ __all__ = [
     "Report",
     "Thread",
     "User",
+    "WatchedWord",
     "WebhookEvent",
     "id_floor",
     "new_id",

@@ -1,4 +1,9 @@
-"""The /live namespace: staff dashboards' feed (presence, reports, threads, activity)."""
+"""The /live namespace: staff dashboards' feed (presence, reports, threads, activity).
+
+A staff member with a dashboard open counts as online, like an end user with the chat open:
+the /live socket is a presence connection (announced to co-participants and to every
+dashboard), and the namespace's ticker keeps it alive in Redis with the presence heartbeat.
+"""
 
 from __future__ import annotations
 
@@ -40,6 +45,7 @@ class LiveNamespace(ServerNamespace):
         # The user's room makes this socket one the server can find to drop (role change).
         join_room(registry.user_room(uid))
         registry.add(uid, registry.LIVE, sid)
+        presence.socket_opened(uid, sid)  # staff on the dashboard are online too
         items = presence.info(sorted(presence.online_user_ids()))  # the departed drop out
         emit("presence:snapshot", {"items": items, "count": len(items)})
         log.info("socket connected: /live user %s sid %s", uid, sid)
@@ -51,6 +57,7 @@ class LiveNamespace(ServerNamespace):
         if uid:
             log.info("socket disconnected: /live user %s sid %s (%s)", uid, request.sid, reason)
             registry.remove(uid, registry.LIVE, request.sid)
+            presence.socket_closed(uid, request.sid)
 
     def _start_ticker(self, app: Any) -> None:
         with self._lock:
@@ -60,16 +67,31 @@ class LiveNamespace(ServerNamespace):
         self.socketio.start_background_task(self._tick, app)
 
     def _tick(self, app: Any) -> None:
-        """Every ACTIVITY_INTERVAL seconds, the activity figures to every dashboard."""
+        """Every ACTIVITY_INTERVAL seconds, the activity figures to every dashboard; every
+        PRESENCE_TTL / 3 seconds, the presence and socket heartbeat (dashboards stay online)."""
         interval = float(app.config.get("ACTIVITY_INTERVAL", 10))
+        beat_every = max(1.0, float(app.config.get("PRESENCE_TTL", presence.DEFAULT_TTL)) / 3)
+        step = min(interval, beat_every)
+        last_activity = last_beat = time.monotonic()
         while True:
-            time.sleep(interval)
+            time.sleep(step)
             with self._lock:
                 if not self.staff:
                     self._ticker = False
                     return
-            try:
-                with app.app_context():
-                    broadcast.activity(stats.activity_counts())
-            except Exception:
-                app.logger.exception("activity tick failed")
+            now = time.monotonic()
+            if now - last_beat >= beat_every:
+                last_beat = now
+                try:
+                    with app.app_context():
+                        registry.heartbeat()
+                        presence.heartbeat()
+                except Exception:
+                    app.logger.exception("live heartbeat failed")
+            if now - last_activity >= interval:
+                last_activity = now
+                try:
+                    with app.app_context():
+                        broadcast.activity(stats.activity_counts())
+                except Exception:
+                    app.logger.exception("activity tick failed")

@@ -28,6 +28,10 @@ ACTIONS = (
     "message.restore",
     "report.dismiss",
     "report.action",
+    "watched_word.add",
+    "watched_word.delete",
+    "user.cleanup",
+    "user.cleanup.undo",
     "user.create",
     "user.deactivate",
     "user.reactivate",
@@ -40,6 +44,7 @@ ACTIONS = (
     "clerk.user.updated",
     "clerk.user.deleted",
     "clerk.session.created",
+    "attachment.view",
 )
 
 

@@ -23,6 +23,7 @@ from ..models import Attachment, Mention, Message, Participant, Thread, User, ne
 from ..serializers import iso, message_json, message_payload, message_payloads
 from .errors import BadRequest, Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
 from .pagination import BadCursor, decode_cursor, encode_cursor
+from .watched_words import Blocked, announce_flag_report, screen, stage_flag_report
 
 MENTION_RE = re.compile(r"(?<![\w@])@([A-Za-z0-9][A-Za-z0-9_.-]{0,63})")
 CLIENT_ID_MAX = 64
@@ -230,6 +231,13 @@ def send_message(
     meta = _check_metadata(metadata)
     if parent_id is not None and not isinstance(parent_id, str):
         raise ValidationFailed("parentId must be a message id.", {"fields": {"parentId": "id"}})
+    try:
+        flagged = screen(content) if content else []
+    except Blocked:
+        # A retried send of a message stored before the rule was added is still that message.
+        if client_id and (replay := _existing(author.id, client_id)) is not None:
+            return message_payload(replay), False
+        raise
 
     if parent_id is not None:
         # Membership first: what a reply may point at tells a non-member nothing (404 always).
@@ -316,6 +324,7 @@ def send_message(
             sa.insert(Mention.__table__),
             [{"message_id": msg.id, "user_id": uid} for uid in mention_ids],
         )
+    report = stage_flag_report(msg.id, flagged)
     links_made = [
         Attachment(
             id=new_id(),
@@ -349,6 +358,7 @@ def send_message(
             raise
         return message_payload(replay), False
     events.message_new(thread_id, payload)
+    announce_flag_report(report, thread_id)
     return payload, True
 
 
@@ -384,6 +394,7 @@ def edit_message(author: Author, message_id: Any, content: Any) -> dict[str, Any
         sa.select(sa.func.count()).select_from(Attachment).where(Attachment.message_id == msg.id)
     )
     content = _check_content(content, has_attachments=bool(has_atts))
+    flagged = screen(content, editing=True) if content else []
     msg.content = content
     now = utcnow()
     msg.edited_at = now
@@ -394,9 +405,11 @@ def edit_message(author: Author, message_id: Any, content: Any) -> dict[str, Any
     db.session.execute(sa.delete(Mention).where(Mention.message_id == msg.id))
     for uid in _resolve_mentions(msg.thread_id, content) if "@" in content else []:
         db.session.add(Mention(message_id=msg.id, user_id=uid))
+    report = stage_flag_report(msg.id, flagged)
     db.session.commit()
     payload = message_payload(msg)
     events.message_updated(msg.thread_id, payload)
+    announce_flag_report(report, msg.thread_id)
     return payload
 
 

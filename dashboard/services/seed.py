@@ -1,29 +1,50 @@
-"""Demo data, from a handful of rows to millions, written with bulk inserts (COPY on PostgreSQL)."""
+"""Demo data, from a handful of rows to millions, written with bulk inserts (COPY on PostgreSQL).
+
+The text reads like support chat (see seed_text.py). The same `rng_seed` and `now` on an empty
+database give the same rows, ids included: ids are UUIDv7 strings built from the rng. On a
+database that already has messages the rng is salted with their count, so a second run adds
+different rows instead of clashing.
+
+Big loads (BULK_LOAD_ROWS messages or more) take the cost of keeping the tables consistent once,
+at the end, instead of once per row; per-row upkeep is what made 10M messages non-linear:
+
+- PostgreSQL: the indexes, primary keys, unique constraints and foreign keys of threads,
+  participants, messages, mentions and attachments (and the foreign keys into them) are dropped
+  for the load and re-created after it (sorted index builds, one validating join per foreign
+  key). Kept, the (random-order) primary key and unique (user_id, client_id) index of messages
+  outgrow shared_buffers around a few million rows and every COPYed row then costs random
+  page reads, writes and full-page WAL images, and each row ran four foreign-key checks.
+  Rows are COPYed from a second thread, so building the next chunk overlaps the server's work.
+- SQLite: the FTS triggers and the secondary indexes of messages are dropped; rows carry their
+  search key and tags, computed here; then the indexes are built and the FTS index rebuilt once.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import logging
+import queue
 import random
 import struct
+import threading
+import time
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import (
-    AuditLog,
-    Message,
-    Report,
-    User,
-    new_id,
-    utcnow,
-)
+from ..models import AuditLog, Message, Report, User, new_id, utcnow
+from . import seed_text as text
+from .search import sqlite_fts
+
+log = logging.getLogger(__name__)
 
 BULK_LOAD_ROWS = 100_000
 DEMO_PASSWORD = "chatdesk-demo"  # noqa: S105 - demo accounts only, printed by `make run`
@@ -44,44 +65,6 @@ LAST = (
     "Abe Baker Cruz Diaz Evans Fox Garcia Hill Ito Jones Khan Lopez Meyer Ng Ortiz Park Quist "
     "Rossi Singh Tan Uddin Vega Wong Xu Young Zhou Adler Brandt Costa Duarte"
 ).split()
-WORDS = (
-    "refund order invoice shipping delivery account password login error payment card update "
-    "please thanks help issue problem ticket status today tomorrow week price plan upgrade "
-    "cancel subscription billing address email phone support team customer question answer "
-    "working broken fixed release deploy server database search report export import file "
-    "image link meeting schedule call review feedback design mobile app browser crash slow "
-    "fast sync notification settings profile photo upload download backup restore migrate "
-    "invite share"
-).split()
-OPENERS = (
-    "Hi",
-    "Hello",
-    "Hey",
-    "Quick question:",
-    "Update:",
-    "FYI",
-    "Thanks!",
-    "Ok,",
-    "So",
-    "Also",
-)
-THREAD_TOPICS = (
-    "Refund request",
-    "Shipping delay",
-    "Login trouble",
-    "Billing question",
-    "Feature idea",
-    "Bug report",
-    "Account update",
-    "Weekly sync",
-    "Release planning",
-    "Onboarding",
-    "Invoice copy",
-    "Password reset",
-    "Mobile app crash",
-    "Export to CSV",
-    "Search is slow",
-)
 
 
 @dataclass
@@ -112,23 +95,34 @@ def seed(
     rng_seed: int = 7,
     progress: Progress = _noop,
     days: int = 45,
+    now: datetime | None = None,
+    bulk: bool | None = None,
 ) -> SeedResult:
-    """Add demo users (including the demo logins), threads and messages to the database."""
-    rng = random.Random(rng_seed)
-    now = utcnow().replace(microsecond=0)
+    """Add demo users (including the demo logins), threads and messages to the database.
+
+    `now` (default: the current time) ends the time span, so the same seed and `now` give the
+    same rows. `bulk` forces the big-load path on or off (default: from BULK_LOAD_ROWS).
+    """
+    now = (now or utcnow()).replace(microsecond=0)
+    existing = db.session.scalar(sa.select(sa.func.count()).select_from(Message)) or 0
+    rng = random.Random(rng_seed if not existing else f"{rng_seed}/{existing}")
+    make_id = _id_maker(rng)
     start = now - timedelta(days=days)
-    writer = _writer_for(db.engine.dialect.name)
+    now_ms, start_ms = _ms(now), _ms(start)
     result = SeedResult()
 
     demo = _ensure_demo_accounts(now - timedelta(days=days + 1))
     result.demo_logins = [(u, DEMO_PASSWORD, role) for u, role, _, _ in DEMO_ACCOUNTS]
     staff_ids = [u.id for u in demo if u.is_staff]
     end_user_ids = [u.id for u in demo if not u.is_staff]
+    # user id -> (username, first name, email), for mentions and the text's slots.
+    people = {u.id: (u.username, u.first_name or u.username, u.email or "") for u in demo}
 
+    big = messages >= BULK_LOAD_ROWS if bulk is None else bulk
+    sink = _Sink(db.engine.dialect.name, bulk=big, progress=progress)
     user_ids = list(end_user_ids)
-    usernames = {u.id: u.username for u in demo}
-    rows = []
-    taken = {u.username.lower() for u in db.session.scalars(sa.select(User))}
+    taken = {u.lower() for u in db.session.scalars(sa.select(User.username))}
+    day_ms = 86_400_000
     for i in range(users):
         first, last = rng.choice(FIRST), rng.choice(LAST)
         base = f"{first}.{last}".lower()
@@ -137,13 +131,15 @@ def seed(
             n += 1
             name = f"{base}{n}"
         taken.add(name)
-        uid = new_id(start - timedelta(seconds=users - i))
-        created = start - timedelta(minutes=rng.randint(0, 60 * 24 * 30))
-        rows.append(
+        uid = make_id(start_ms - (users - i) * 1000)
+        created = _ts(start_ms - rng.randint(0, 30 * day_ms))
+        email = f"{name}@example.com"
+        sink.add(
+            "users",
             (
                 uid,
                 name,
-                f"{name}@example.com",
+                email,
                 first,
                 last,
                 None,
@@ -155,41 +151,64 @@ def seed(
                 created,
                 None,
                 None,
-            )
+            ),
         )
         user_ids.append(uid)
-        usernames[uid] = name
-    writer.write("users", USER_COLS, rows, progress=lambda n: progress("users", n))
-    result.users = len(rows)
-    db.session.commit()
+        people[uid] = (name, first, email)
+    sink.flush()
+    result.users = users
 
     thread_plan = _plan_threads(rng, threads, messages)
-    attach_budget = _image_files(upload_dir, rng, count=min(12, messages // 50))
-    participants_rows: list[tuple[Any, ...]] = []
-    # Rebuilding the message indexes once beats maintaining them row by row on big loads.
-    with writer.bulk_load("messages") if messages >= BULK_LOAD_ROWS else _Null():
-        thread_rows: list[tuple[Any, ...]] = []
-        message_rows: list[tuple[Any, ...]] = []
-        mention_rows: list[tuple[Any, ...]] = []
-        attach_rows: list[tuple[Any, ...]] = []
+    images = _image_files(upload_dir, rng, count=min(12, messages // 50))
+    general, n_general = text.GENERAL, len(text.GENERAL)
+    span_ms = days * day_ms - 3_600_000
+    rand = rng.random  # int(rand() * n) picks an index: the hot loop's cheaper randrange(n)
+    voice: dict[str, Any] = {}  # the message being written: its author and the thread's members
+
+    def person(slot: str) -> str:
+        """A per-message slot: the author's email, another member's username or first name."""
+        author, members = voice["author"], voice["members"]
+        if slot == "email":
+            return str(people[author][2])
+        others = [m for m in members if m != author] or members
+        who = people[others[int(rand() * len(others))]]
+        return who[0] if slot == "user" else who[1]
+
+    with sink.bulk_load():
         for t_index, msg_count in enumerate(thread_plan):
-            created = start + timedelta(seconds=rng.randint(0, days * 86400 - 3600))
-            t_id = new_id(created)
+            created_ms = start_ms + rng.randrange(span_ms)
+            created = _ts(created_ms)
+            t_id = make_id(created_ms)
             members = _pick_members(rng, user_ids, end_user_ids, t_index)
-            creator = members[0]
-            times = _message_times(rng, created, now, msg_count)
+            topic = text.pick_topic(rng)
+            facts = text.thread_facts(rng)
+            author = voice["author"] = members[0]
+            voice["members"] = members
+
+            title = text.render(rng.choice(topic.titles), facts, person)
+            times = _message_times(rng, created_ms, now_ms, msg_count)
             msg_ids: list[str] = []
-            for m_index, at in enumerate(times):
-                m_id = new_id(at)
-                author = rng.choice(members)
-                parent = rng.choice(msg_ids[-20:]) if msg_ids and rng.random() < 0.08 else None
-                words = " ".join(rng.choices(WORDS, k=rng.randint(3, 18)))
-                content = f"{rng.choice(OPENERS)} {words}."
-                if len(members) > 1 and rng.random() < 0.05:
+            replies, n_replies = topic.replies, len(topic.replies)
+            for m_index, at_ms in enumerate(times):
+                m_id = make_id(at_ms)
+                at = _ts(at_ms)
+                if m_index == 0:
+                    template = rng.choice(topic.openers)
+                else:
+                    author = voice["author"] = members[int(rand() * len(members))]
+                    template = (
+                        replies[int(rand() * n_replies)]
+                        if rand() < 0.65
+                        else general[int(rand() * n_general)]
+                    )
+                content = text.render(template, facts, person)
+                parent = rng.choice(msg_ids[-20:]) if msg_ids and rand() < 0.08 else None
+                if len(members) > 1 and rand() < 0.05:
                     target = rng.choice([m for m in members if m != author])
-                    content = f"@{usernames[target]} {content}"
-                    mention_rows.append((m_id, target))
-                message_rows.append(
+                    content = f"@{people[target][0]} {content}"
+                    sink.add("mentions", (m_id, target))
+                sink.add(
+                    "messages",
                     (
                         m_id,
                         f"seed-{m_id}",
@@ -205,18 +224,31 @@ def seed(
                         None,
                         None,
                         "{}",
-                    )
+                    ),
                 )
-                roll = rng.random()
+                roll = rand()
                 if roll < 0.02:
-                    url = f"https://example.com/docs/{rng.choice(WORDS)}-{m_index}"
-                    attach_rows.append(
-                        (new_id(at), m_id, author, "link", url, None, None, None, None, at, "{}")
+                    sink.add(
+                        "attachments",
+                        (
+                            make_id(at_ms),
+                            m_id,
+                            author,
+                            "link",
+                            facts["url"],
+                            None,
+                            None,
+                            None,
+                            None,
+                            at,
+                            "{}",
+                        ),
                     )
-                elif roll < 0.021 and attach_budget:
-                    storage, size = attach_budget.pop()
-                    att_id = new_id(at)
-                    attach_rows.append(
+                elif roll < 0.021 and images:
+                    storage, size = images.pop()
+                    att_id = make_id(at_ms)
+                    sink.add(
+                        "attachments",
                         (
                             att_id,
                             m_id,
@@ -229,17 +261,18 @@ def seed(
                             storage,
                             at,
                             "{}",
-                        )
+                        ),
                     )
                 msg_ids.append(m_id)
-            last_at = times[-1] if times else None
+            last_at = _ts(times[-1]) if times else None
             archived = rng.random() < 0.05
-            thread_rows.append(
+            sink.add(
+                "threads",
                 (
                     t_id,
                     None,
-                    f"{rng.choice(THREAD_TOPICS)} #{t_index + 1}",
-                    creator,
+                    title,
+                    members[0],
                     created,
                     last_at or created,
                     last_at,
@@ -248,37 +281,25 @@ def seed(
                     archived,
                     (last_at or created) if archived else None,
                     "{}",
-                )
+                ),
             )
             for p_index, member in enumerate(members):
                 delivered = msg_ids[-1] if msg_ids else None
                 # Most people have read everything; some lag a few messages behind.
                 lag = 0 if rng.random() < 0.7 else rng.randint(1, 5)
                 read = msg_ids[-1 - lag] if len(msg_ids) > lag else None
-                participants_rows.append(
-                    (t_id, member, created + timedelta(seconds=p_index), delivered, read)
-                )
-            if len(message_rows) >= writer.chunk or t_index == len(thread_plan) - 1:
-                writer.write("threads", THREAD_COLS, thread_rows)
-                writer.write(
-                    "messages",
-                    MESSAGE_COLS,
-                    message_rows,
-                    progress=lambda n: progress("messages", n),
-                )
-                writer.write("mentions", MENTION_COLS, mention_rows)
-                writer.write("attachments", ATTACHMENT_COLS, attach_rows)
-                writer.write("participants", PARTICIPANT_COLS, participants_rows)
-                progress("threads", len(thread_rows))
-                result.threads += len(thread_rows)
-                result.messages += len(message_rows)
-                result.participants += len(participants_rows)
-                thread_rows, message_rows, mention_rows, attach_rows = [], [], [], []
-                participants_rows = []
+                joined = _ts(created_ms + p_index * 1000)
+                sink.add("participants", (t_id, member, joined, delivered, read))
+            if sink.pending("messages") >= sink.chunk:
+                sink.flush()
+        sink.flush()
+    result.threads = sink.written["threads"]
+    result.messages = sink.written["messages"]
+    result.participants = sink.written["participants"]
     db.session.commit()
     result.reports = _reports_and_moderation(rng, staff_ids, end_user_ids, now)
     db.session.commit()
-    writer.analyze()
+    sink.analyze()
     return result
 
 
@@ -343,6 +364,69 @@ ATTACHMENT_COLS = (
     "metadata",
 )
 PARTICIPANT_COLS = ("thread_id", "user_id", "joined_at", "delivered_through", "read_through")
+# Written in this order (foreign keys point backwards).
+TABLES = {
+    "users": USER_COLS,
+    "threads": THREAD_COLS,
+    "messages": MESSAGE_COLS,
+    "mentions": MENTION_COLS,
+    "attachments": ATTACHMENT_COLS,
+    "participants": PARTICIPANT_COLS,
+}
+# The tables a big load rebuilds the indexes and constraints of.
+BULK_TABLES = ("threads", "participants", "messages", "mentions", "attachments")
+
+
+def _ms(at: datetime) -> int:
+    return int(at.replace(tzinfo=UTC).timestamp() * 1000)
+
+
+_DAYS: dict[int, str] = {}
+_EPOCH = datetime(1970, 1, 1)
+
+
+def _ts(ms: int) -> str:
+    """Unix ms in the text SQLAlchemy stores a naive DateTime as on SQLite (PostgreSQL reads it)."""
+    day, rest = divmod(ms, 86_400_000)
+    date = _DAYS.get(day)
+    if date is None:
+        date = _DAYS[day] = (_EPOCH + timedelta(days=day)).strftime("%Y-%m-%d")
+    hours, rest = divmod(rest, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    seconds, millis = divmod(rest, 1000)
+    return f"{date} {hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}000"
+
+
+def _id_maker(rng: random.Random) -> Callable[[int], str]:
+    """new_id(at) with its random bits from `rng`: same layout, reproducible."""
+    bits = rng.getrandbits
+
+    def make(ms: int) -> str:
+        value = ms << 80 | 0x7 << 76 | bits(12) << 64 | 0b10 << 62 | bits(62)
+        h = f"{value:032x}"
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+    return make
+
+
+def _pick_members(
+    rng: random.Random, user_ids: Sequence[str], demo_users: Sequence[str], i: int
+) -> list[str]:
+    """A thread's participants (creator first); the demo users share the first threads."""
+    if i < 6 and len(demo_users) >= 2:
+        return list(demo_users)
+    size = rng.choice((2, 2, 2, 3, 3, 4, 5, 6))
+    if len(user_ids) < 64:
+        return rng.sample(list(user_ids), min(size, len(user_ids)))
+    # dict, not set: keeps the draw order, so the result does not depend on PYTHONHASHSEED.
+    n = len(user_ids)
+    return list(dict.fromkeys(user_ids[int(rng.random() * n)] for _ in range(size)))
+
+
+def _message_times(rng: random.Random, created_ms: int, now_ms: int, n: int) -> list[int]:
+    """`n` increasing times (Unix ms) between the thread's creation and now."""
+    span = max(1000, now_ms - created_ms - 1000)
+    return sorted(created_ms + 1000 + int(rng.random() * span) for _ in range(n))
 
 
 def _ensure_demo_accounts(created: datetime) -> list[User]:
@@ -382,28 +466,6 @@ def _plan_threads(rng: random.Random, threads: int, messages: int) -> list[int]:
     for i in range(short):
         counts[i % threads] += 1
     return counts
-
-
-def _pick_members(
-    rng: random.Random, user_ids: Sequence[str], demo_users: Sequence[str], i: int
-) -> list[str]:
-    """A thread's participants (creator first); the demo users share the first threads."""
-    if i < 6 and len(demo_users) >= 2:
-        return list(demo_users)
-    size = rng.choice((2, 2, 2, 3, 3, 4, 5, 6))
-    members = (
-        rng.sample(list(user_ids), min(size, len(user_ids)))
-        if len(user_ids) < 64
-        else list({rng.choice(user_ids) for _ in range(size)})
-    )
-    return members
-
-
-def _message_times(rng: random.Random, created: datetime, now: datetime, n: int) -> list[datetime]:
-    """`n` increasing times between the thread's creation and now."""
-    span = max(1.0, (now - created).total_seconds() - 1)
-    offsets = sorted(rng.uniform(1, span) for _ in range(n))
-    return [created + timedelta(seconds=o) for o in offsets]
 
 
 def _image_files(upload_dir: str | None, rng: random.Random, count: int) -> list[tuple[str, int]]:
@@ -480,137 +542,238 @@ def _reports_and_moderation(
     return reports
 
 
+class _Sink:
+    """Rows buffered per table and written in foreign-key order, by one writer per dialect."""
+
+    def __init__(self, dialect: str, *, bulk: bool, progress: Progress):
+        self.writer: _Writer = _PostgresWriter() if dialect == "postgresql" else _SQLiteWriter()
+        self.bulk = bulk
+        self.chunk = self.writer.chunk
+        self.progress = progress
+        self.rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in TABLES}
+        self.written = dict.fromkeys(TABLES, 0)
+
+    def add(self, table: str, row: tuple[Any, ...]) -> None:
+        self.rows[table].append(row)
+
+    def pending(self, table: str) -> int:
+        return len(self.rows[table])
+
+    def flush(self) -> None:
+        for table, cols in TABLES.items():
+            rows = self.rows[table]
+            if not rows:
+                continue
+            self.rows[table] = []
+            for i in range(0, len(rows), self.chunk):
+                part = rows[i : i + self.chunk]
+                self.writer.write(table, cols, part)
+                self.written[table] += len(part)
+                self.progress(table, len(part))
+
+    def bulk_load(self) -> Any:
+        """Around the threads and messages: the dialect's big-load mode, or nothing."""
+        return self.writer.bulk_load() if self.bulk else self.writer.transaction()
+
+    def analyze(self) -> None:
+        db.session.execute(sa.text("ANALYZE"))
+        db.session.commit()
+
+
 class _Writer:
     """Bulk row writer for one dialect."""
 
     chunk = 20_000
 
-    def write(
-        self,
-        table: str,
-        cols: Sequence[str],
-        rows: list[tuple[Any, ...]],
-        progress: Callable[[int], None] | None = None,
-    ) -> None:
+    def write(self, table: str, cols: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         raise NotImplementedError
 
-    def bulk_load(self, table: str) -> Any:
+    def bulk_load(self) -> contextlib.AbstractContextManager[None]:
         raise NotImplementedError
 
-    def analyze(self) -> None:
-        raise NotImplementedError
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        yield
+        db.session.commit()
+
+
+def _raw() -> Any:
+    raw = db.session.connection().connection.driver_connection
+    assert raw is not None  # a live pooled connection always has its driver connection
+    return raw
 
 
 class _SQLiteWriter(_Writer):
-    """executemany in large transactions."""
+    """executemany on the driver connection; a big load writes the FTS keys and tags itself."""
 
-    def write(
-        self,
-        table: str,
-        cols: Sequence[str],
-        rows: list[tuple[Any, ...]],
-        progress: Callable[[int], None] | None = None,
-    ) -> None:
-        if not rows:
-            return
+    def __init__(self) -> None:
+        self.fts_columns = False
+
+    def write(self, table: str, cols: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+        if table == "messages" and self.fts_columns:
+            cols = (*cols, sqlite_fts.ROWID_COLUMN, sqlite_fts.TAGS_COLUMN)
+            key, tag = sqlite_fts.key, sqlite_fts.tag
+            # A row's key, with tie-breaker 0; _dedupe_keys() settles the rare equal keys.
+            rows = [(*r, key(r[0]), f"{tag('u', r[4])} {tag('t', r[3])}") for r in rows]
         sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"  # noqa: S608
-        conn = db.session.connection().connection.driver_connection
-        assert conn is not None  # a live pooled connection always has its driver connection
-        conn.executemany(sql, [_sqlite_row(r) for r in rows])
-        db.session.commit()
-        if progress:
-            progress(len(rows))
+        _raw().executemany(sql, rows)
 
-    def bulk_load(self, table: str) -> _Null:
-        return _Null()
+    @contextlib.contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        conn = db.session.connection()
+        saved = [
+            sql
+            for (sql,) in conn.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages' "
+                "AND sql IS NOT NULL"
+            )
+        ]
+        names = [
+            name
+            for (name,) in conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages' "
+                "AND sql IS NOT NULL"
+            )
+        ]
+        for name in sqlite_fts.TRIGGER_NAMES:
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+        for name in names:
+            conn.exec_driver_sql(f'DROP INDEX "{name}"')
+        conn.exec_driver_sql("PRAGMA cache_size = -1000000")  # up to 1 GB of page cache
+        self.fts_columns = True
+        try:
+            yield
+        finally:
+            self.fts_columns = False
+            db.session.commit()
+            conn = db.session.connection()
+            conn.exec_driver_sql(_DEDUPE_KEYS)
+            for sql in saved:
+                conn.exec_driver_sql(sql)
+            sqlite_fts.restore(conn)  # the triggers, and the FTS index rebuilt from messages
+            conn.exec_driver_sql("PRAGMA cache_size = -2000")
+            db.session.commit()
 
-    def analyze(self) -> None:
-        db.session.execute(sa.text("ANALYZE"))
-        db.session.commit()
+
+# Rows whose search keys are equal (same millisecond and sequence bits): renumber their whole key
+# group by id, as sqlite_fts's backfill does (tie-breakers 0 … 7).
+_DEDUPE_KEYS = (
+    "UPDATE messages SET search_rowid = k.v FROM (SELECT rowid AS r, (search_rowid / 8) * 8 "
+    "+ row_number() OVER (PARTITION BY search_rowid / 8 ORDER BY id) - 1 AS v FROM messages "
+    "WHERE search_rowid / 8 IN (SELECT search_rowid / 8 FROM messages GROUP BY search_rowid "
+    "HAVING count(*) > 1)) AS k WHERE messages.rowid = k.r AND messages.search_rowid != k.v"
+)
 
 
 class _PostgresWriter(_Writer):
-    """COPY … FROM STDIN in CSV; big loads drop the table's secondary indexes and rebuild them."""
+    """COPY … FROM STDIN (CSV) from a second thread, so the next chunk is built meanwhile."""
 
     chunk = 50_000
 
-    def write(
-        self,
-        table: str,
-        cols: Sequence[str],
-        rows: list[tuple[Any, ...]],
-        progress: Callable[[int], None] | None = None,
-    ) -> None:
-        if not rows:
-            return
+    def __init__(self) -> None:
+        self.jobs: queue.Queue[tuple[str, str] | None] = queue.Queue(maxsize=2)
+        self.worker: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    def write(self, table: str, cols: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         buf = io.StringIO()
-        w = csv.writer(buf)
-        for r in rows:
-            w.writerow(["\\N" if v is None else v for v in r])
-        buf.seek(0)
-        raw = db.session.connection().connection.driver_connection
-        assert raw is not None
-        with raw.cursor() as cur:
-            cur.copy_expert(
-                f"COPY {table} ({', '.join(cols)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buf
-            )
-        db.session.commit()
-        if progress:
-            progress(len(rows))
+        csv.writer(buf).writerows(rows)  # None is an empty unquoted field: NULL in COPY's CSV
+        sql = f"COPY {table} ({', '.join(cols)}) FROM STDIN WITH (FORMAT csv)"
+        if self.worker is None:
+            self.worker = threading.Thread(target=self._copy, args=(_raw(),), daemon=True)
+            self.worker.start()
+        self.jobs.put((sql, buf.getvalue()))
+        if self.error is not None:
+            self._join()
 
-    def bulk_load(self, table: str) -> _PostgresBulkLoad:
-        return _PostgresBulkLoad(table)
+    def _copy(self, raw: Any) -> None:
+        try:
+            while (job := self.jobs.get()) is not None:
+                with raw.cursor() as cur:
+                    cur.copy_expert(job[0], io.StringIO(job[1]), size=1 << 20)
+        except BaseException as exc:  # handed to the seeding thread by _join()
+            self.error = exc
+            while self.jobs.get() is not None:  # unblock the producer until it stops
+                pass
 
-    def analyze(self) -> None:
-        db.session.execute(sa.text("ANALYZE"))
-        db.session.commit()
+    def _join(self) -> None:
+        """Wait for every queued COPY; raise what failed."""
+        if self.worker is not None:
+            self.jobs.put(None)
+            self.worker.join()
+            self.worker = None
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
 
-
-class _PostgresBulkLoad:
-    """Drop a table's secondary (non-constraint) indexes for the load; recreate them after."""
-
-    def __init__(self, table: str):
-        self.table = table
-        self.defs: list[tuple[str, str]] = []
-
-    def __enter__(self) -> _PostgresBulkLoad:
-        self.defs = [
-            (name, ddl)
-            for name, ddl in db.session.execute(
-                sa.text(
-                    "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = :t "
-                    "AND i.schemaname = current_schema() "
-                    "AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
-                    "WHERE c.conname = i.indexname)"
-                ),
-                {"t": self.table},
-            )
-        ]
-        for name, _ in self.defs:
-            db.session.execute(sa.text(f'DROP INDEX "{name}"'))
-        db.session.commit()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        db.session.rollback()
-        db.session.execute(sa.text("SET maintenance_work_mem = '512MB'"))
-        for _, ddl in self.defs:
-            db.session.execute(sa.text(ddl))
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        try:
+            yield
+        finally:
+            self._join()
         db.session.commit()
 
+    @contextlib.contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """Drop the indexes and constraints of BULK_TABLES for the load; re-create them after."""
+        self._join()  # the users (written before) are in; DDL needs the connection
+        db.session.commit()
+        dropped = _pg_drop_for_load(BULK_TABLES)
+        try:
+            with self.transaction():
+                yield
+        finally:
+            db.session.rollback()
+            # Sorted index builds and the foreign keys' validating joins, with room to work in.
+            db.session.execute(sa.text("SET maintenance_work_mem = '1GB'"))
+            db.session.execute(sa.text("SET work_mem = '256MB'"))
+            for ddl in dropped:
+                started = time.perf_counter()
+                db.session.execute(sa.text(ddl))
+                db.session.commit()
+                log.info("seed: %.1f s for %s", time.perf_counter() - started, ddl[:90])
+            db.session.execute(sa.text("RESET maintenance_work_mem"))
+            db.session.execute(sa.text("RESET work_mem"))
 
-class _Null:
-    def __enter__(self) -> _Null:
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-def _sqlite_row(row: Iterable[Any]) -> tuple[Any, ...]:
-    # SQLAlchemy's SQLite DateTime format, so stored times compare as strings.
-    return tuple(v.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(v, datetime) else v for v in row)
-
-
-def _writer_for(dialect: str) -> _Writer:
-    return _PostgresWriter() if dialect == "postgresql" else _SQLiteWriter()
+def _pg_drop_for_load(tables: Sequence[str]) -> list[str]:
+    """Drop the tables' foreign keys (both ways), constraints and indexes; the DDL to restore."""
+    names = list(tables)
+    fks = db.session.execute(
+        sa.text(
+            "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
+            "FROM pg_constraint c WHERE c.contype = 'f' AND (c.conrelid::regclass::text = "
+            "ANY(:t) OR c.confrelid::regclass::text = ANY(:t)) ORDER BY 1, 2"
+        ),
+        {"t": names},
+    ).all()
+    keys = db.session.execute(
+        sa.text(
+            "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
+            "FROM pg_constraint c WHERE c.contype IN ('p', 'u') "
+            "AND c.conrelid::regclass::text = ANY(:t) ORDER BY 1, c.contype, 2"
+        ),
+        {"t": names},
+    ).all()
+    indexes = db.session.execute(
+        sa.text(
+            "SELECT i.tablename, i.indexname, i.indexdef FROM pg_indexes i "
+            "WHERE i.schemaname = current_schema() AND i.tablename = ANY(:t) "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname) "
+            "ORDER BY 1, 2"
+        ),
+        {"t": names},
+    ).all()
+    for table, name, _ in fks:
+        db.session.execute(sa.text(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"'))
+    for table, name, _ in keys:
+        db.session.execute(sa.text(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"'))
+    for _, name, _ in indexes:
+        db.session.execute(sa.text(f'DROP INDEX "{name}"'))
+    db.session.commit()
+    return (
+        [f'ALTER TABLE "{t}" ADD CONSTRAINT "{n}" {d}' for t, n, d in keys]
+        + [d for _, _, d in indexes]
+        + [f'ALTER TABLE "{t}" ADD CONSTRAINT "{n}" {d}' for t, n, d in fks]
+    )

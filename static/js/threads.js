@@ -55,15 +55,49 @@
   });
 
   // Keep pushed filter URLs short: leave out empty filters and the defaults.
+  var FILTERS = ["state", "q", "participant", "creator", "created_from", "created_to",
+                 "active_from", "active_to", "sort"];
+  var DEFAULTS = { state: "active", sort: "activity" };
+  function shortFilters(get) {
+    var out = [];
+    FILTERS.forEach(function (name) {
+      var value = get(name);
+      if (value === "" || value === undefined || value === null || value === DEFAULTS[name]) return;
+      out.push(encodeURIComponent(name) + "=" + encodeURIComponent(value));
+    });
+    return out.join("&");
+  }
+  function formQuery(form) {
+    var data = new FormData(form);
+    return shortFilters(function (name) { return data.get(name); });
+  }
+  function urlQuery() {
+    var params = new URLSearchParams(window.location.search);
+    return shortFilters(function (name) { return params.get(name); });
+  }
+  // The filters the rows on screen were loaded with: a trigger that would load the same ones
+  // again (leaving a field after its debounced input already filtered) sends nothing.
+  var shownQuery = null;
+  function noteShown() { shownQuery = document.getElementById("filters") ? urlQuery() : null; }
+  noteShown();
+  document.addEventListener("htmx:historyRestore", noteShown);
+
+  document.addEventListener("htmx:confirm", function (evt) {
+    var form = evt.detail.elt;
+    if (!form || form.id !== "filters" || evt.detail.verb !== "get") return;
+    var trigger = evt.detail.triggeringEvent;
+    if (trigger && trigger.type === "submit") return; // "Apply filters" always reloads
+    if (shownQuery !== null && formQuery(form) === shownQuery) evt.preventDefault();
+  });
+
   document.addEventListener("htmx:configRequest", function (evt) {
     if (evt.detail.elt.id !== "filters" || evt.detail.verb !== "get") return;
     var params = evt.detail.parameters;
-    var defaults = { state: "active", sort: "activity" };
-    ["state", "q", "participant", "creator", "created_from", "created_to", "active_from",
-     "active_to", "sort"].forEach(function (name) {
+    FILTERS.forEach(function (name) {
       var value = params[name];
-      if (value === "" || value === undefined || value === defaults[name]) delete params[name];
+      if (value === "" || value === undefined || value === DEFAULTS[name]) delete params[name];
     });
+    shownQuery = formQuery(evt.detail.elt);
   });
 
   // Show the inline error fragments htmx would otherwise drop (422 = a form error).

@@ -6,10 +6,20 @@ import io
 import os
 
 import pytest
+from PIL import Image
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-GIF = b"GIF89a" + b"\x00" * 32
-WEBP = b"RIFF\x10\x00\x00\x00WEBPVP8 " + b"\x00" * 32
+
+def _image(fmt: str) -> bytes:
+    """A real 24 x 16 image in `fmt` (types come from Pillow opening the bytes)."""
+    out = io.BytesIO()
+    Image.new("RGB", (24, 16), (200, 30, 30)).save(out, format=fmt)
+    return out.getvalue()
+
+
+PNG = _image("PNG")
+JPEG = _image("JPEG")
+GIF = _image("GIF")
+WEBP = _image("WEBP")
 HTML = b"<html><script>alert(1)</script></html>"
 
 
@@ -26,7 +36,7 @@ def _upload(api, user, data, name="file.bin"):
     ("data", "name", "kind", "mime"),
     [
         (PNG, "photo.txt", "image", "image/png"),
-        (b"\xff\xd8\xff\xe0" + b"\x00" * 32, "a.jpg", "image", "image/jpeg"),
+        (JPEG, "a.jpg", "image", "image/jpeg"),
         (GIF, "a.gif", "image", "image/gif"),
         (WEBP, "a.webp", "image", "image/webp"),
         (HTML, "evil.png", "file", "application/octet-stream"),
@@ -40,8 +50,10 @@ def test_type_is_sniffed_from_the_bytes(api, factory, app, data, name, kind, mim
     att = resp.get_json()
     assert (att["type"], att["mimeType"], att["size"]) == (kind, mime, len(data))
     assert att["url"] == f"/api/v1/uploads/{att['id']}"
-    stored = os.listdir(app.config["UPLOAD_DIR"])
-    assert len(stored) == 1 and name not in stored[0] and len(stored[0]) >= 24
+    stored = sorted(os.listdir(app.config["UPLOAD_DIR"]))
+    assert name not in stored[0] and len(stored[0]) >= 24
+    # An image has its thumbnail beside it; a file is alone.
+    assert stored[1:] == ([stored[0] + ".thumb"] if kind == "image" else [])
 
 
 def test_too_large_is_413_and_stores_nothing(api, factory, app):

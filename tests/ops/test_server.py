@@ -72,6 +72,11 @@ def test_python_wsgi_py_serves_on_threads(app, factory, servers, database_url):
         client.disconnect()
     assert "async_mode=threading" in server.log()
     assert "gevent" not in server.log().replace("async_mode=threading", "")
+    # One "Serving on" line (`make run` prints nothing else about it), no banner, no warnings.
+    log = server.log()
+    assert log.count("Serving on http://") == 1, log
+    for noise in ("development server", "production deployment", "Serving Flask app", "WARNING"):
+        assert noise not in log, log
 
 
 def test_the_test_client_and_the_cli_run_on_threads(app):

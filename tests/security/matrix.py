@@ -79,6 +79,9 @@ HTTP: dict[tuple[str, str], Row] = {
     ("search.search", "GET"): staff("support"),
     ("dashboard.audit", "GET"): staff("moderator"),
     ("dashboard.report_resolve", "POST"): staff("moderator"),
+    ("dashboard.watched_words_list", "GET"): staff("moderator"),
+    ("dashboard.watched_word_add", "POST"): staff("moderator"),
+    ("dashboard.watched_word_delete", "POST"): staff("moderator"),
     ("dashboard.user_deactivate", "POST"): staff("moderator"),
     ("dashboard.user_reactivate", "POST"): staff("moderator"),
     ("dashboard.threads_bulk", "POST"): staff("moderator"),
@@ -112,7 +115,9 @@ HTTP: dict[tuple[str, str], Row] = {
     ("api.edit_message", "PATCH"): member(),  # the participant's own message
     ("api.delete_message", "DELETE"): member(),
     ("api.report_message", "POST"): member(),
-    ("api.get_upload", "GET"): member(),
+    # Staff read every thread on the dashboard, so they see its files too (finding 4).
+    ("api.get_upload", "GET"): {**member(), **dict.fromkeys(STAFF, OK)},
+    ("api.get_upload_thumbnail", "GET"): {**member(), **dict.fromkeys(STAFF, OK)},
 }
 
 

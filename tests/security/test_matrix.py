@@ -18,6 +18,7 @@ from dashboard.extensions import db, socketio
 from dashboard.models import User
 from tests.api.tokens import token_for
 from tests.conftest import TEST_PASSWORD, get_csrf
+from tests.images import png
 from tests.views.pages_support import World, csrf_token
 
 from .matrix import (
@@ -35,7 +36,7 @@ from .matrix import (
     handler_name,
 )
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+PNG = png(8, 8)
 
 
 def http_rules(app: Flask) -> list[tuple[str, str]]:
@@ -180,7 +181,7 @@ class Cells:
                 return self.url(endpoint, message_id=self.by_owner.id), {
                     "json": {"reason": "matrix"}
                 }
-            case "api.get_upload":
+            case "api.get_upload" | "api.get_upload_thumbnail":
                 return self.url(endpoint, upload_id=self.upload.id), {}
             case _:
                 return self.url(endpoint), {}

@@ -75,6 +75,16 @@ class World:
     def report(self):  # type: ignore[no-untyped-def]
         return self.factory.report(self.message(), self.owner, "spam")
 
+    def watched_word(self):  # type: ignore[no-untyped-def]
+        from dashboard.models import WatchedWord
+
+        n = self.factory.user().username
+        with self.factory.app.app_context():
+            rule = WatchedWord(kind="word", pattern=n, normalized=n, action="flag")
+            db.session.add(rule)
+            db.session.commit()
+            return rule.id
+
     def request_for(self, endpoint: str) -> tuple[str, dict[str, Any]]:
         """(path, form data) for a request to `endpoint` that succeeds for an allowed role."""
         from flask import url_for
@@ -123,6 +133,11 @@ class World:
                 return url(user_id=target.id), {"confirm": target.username, **reason}
             case "dashboard.thread_export":
                 return url(thread_id=self.thread().id), {"format": "json"}
+            case "dashboard.watched_word_add":
+                n = self.factory.user().username
+                return url(), {"kind": "word", "pattern": f"w{n}", "action": "flag"}
+            case "dashboard.watched_word_delete":
+                return url(rule_id=self.watched_word()), {}
             case _:
                 return url(), {}
 

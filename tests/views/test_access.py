@@ -37,6 +37,9 @@ ACCESS: dict[str, tuple[str, str]] = {
     "dashboard.message_hide": ("POST", "moderator"),
     "dashboard.message_restore": ("POST", "moderator"),
     "dashboard.thread_export": ("POST", "moderator"),
+    "dashboard.watched_words_list": ("GET", "moderator"),
+    "dashboard.watched_word_add": ("POST", "moderator"),
+    "dashboard.watched_word_delete": ("POST", "moderator"),
 }
 
 VISITORS = ("anonymous", "user", "support", "moderator", "admin")

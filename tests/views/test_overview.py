@@ -59,9 +59,9 @@ def test_counts_refresh_on_live_events_and_every_30s(client, login_as):
     assert trigger, "the counts partial has no hx-trigger"
     parts = {p.strip() for p in trigger.group(1).split(",")}
     assert parts == {
-        "live:activity from:body",
-        "live:report from:body",
-        "live:presence from:body",
+        "live:activity delay:500ms from:body",
+        "live:report delay:500ms from:body",
+        "live:presence delay:500ms from:body",
         "every 30s",
     }
     assert 'src="/static/js/live.js"' in html
