@@ -52,7 +52,7 @@ def pg_headline_text(column: str) -> str:
     return f"translate({column}, {_PUNCT_SQL}, {_SWAP_SQL})"
 
 
-# 0002's column (parsed as written), and the column since 0004 (punctuation splits words).
+# 0002's column (parsed as written), and the column since 0005 (punctuation splits words).
 PG_TEXT_V1 = "coalesce(content, '')"
 PG_TEXT = pg_index_text("coalesce(content, '')")
 
@@ -69,10 +69,10 @@ _PG_DROP_COLUMN = (
     f"DROP INDEX IF EXISTS {PG_INDEX}",
     f"ALTER TABLE messages DROP COLUMN IF EXISTS {PG_COLUMN}",
 )
-# 0002 (frozen: it makes the first column; 0004 replaces it).
+# 0002 (frozen: it makes the first column; 0005 replaces it).
 PG_UPGRADE = (*_pg_column(PG_TEXT_V1), HIDDEN_INDEX_DDL)
 PG_DOWNGRADE = (f"DROP INDEX IF EXISTS {HIDDEN_INDEX}", *_PG_DROP_COLUMN)
-# 0004: the column over pg_index_text() (a generated column's expression cannot be altered on
+# 0005: the column over pg_index_text() (a generated column's expression cannot be altered on
 # PostgreSQL 15, so it is dropped and added: every row is rewritten and the GIN rebuilt).
 PG_RETOKENIZE = (*_PG_DROP_COLUMN, *_pg_column(PG_TEXT))
 PG_UNRETOKENIZE = (*_PG_DROP_COLUMN, *_pg_column(PG_TEXT_V1))
