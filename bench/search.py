@@ -1,18 +1,27 @@
-"""Search at a million messages: the search service beside a naive LIKE/ILIKE scan, both databases.
+"""Search at any size: the service beside a naive scan, GIN, RUM and month slices; both databases.
 
     python -m bench.search [--backend postgresql|sqlite|both] [--reps 30] [--naive-reps 1]
+        [--template NAME[,NAME…]] [--sqlite-file PATH[,PATH…]] [--users N --threads N
+        --messages N] [--variants] [--check N]
 
-PostgreSQL: database `bench_search`, a copy of the template database (`BENCH_TEMPLATE`, by
-default `chatdesk_bench`: 1M messages, 100k threads; see bench/common.py), made when missing
-(or seeded from scratch when the template is missing too), then migrated. SQLite:
-`bench/.cache/search-1m.db`, seeded once with the Foundation's seed and reused. Both get the
-same few "needle" messages (rare words) so that the mix has rare terms with hits.
+PostgreSQL: for each template (`--template`, else `BENCH_TEMPLATE`, else `chatdesk_bench`: 1M
+messages; the 10M one is `chatdesk_bench_10m`), a copy `bench_search` (or
+`bench_search_<template>` for any other template) is made when missing, or seeded from scratch
+with `--users/--threads/--messages` when the template is missing too, then migrated (with the
+RUM index when the server has the extension). SQLite: each `--sqlite-file` (default
+`bench/.cache/search-1m.db`), seeded once at the given sizes when missing, then reused. Each
+copy gets the same few "needle" messages (40 `kumquat`, 400 `zeppelin`) so that the mix has
+rare terms with hits.
 
 Each query of the mix runs through `dashboard.services.search.search` as a staff or an end user
 (the server time of the first page of 20: plan, strategy, SQL, loading the messages, snippets),
-after warm-up, many times; the naive scan (`content LIKE '%word%'` per word plus the same filters,
-newest first, LIMIT 21) runs the same mix fewer times. Prints a table per query and a summary,
-then `RESULT …`.
+after warm-up, `--reps` times; the naive scan (`content LIKE '%word%'` per word plus the same
+filters, newest first, LIMIT 21) runs the same mix fewer times. With two sizes, the tables are
+printed side by side with the growth ratio of each query. `--variants` (PostgreSQL) also times,
+per query with words, the same first page as a plain GIN bitmap (`ORDER BY id DESC LIMIT 21`,
+index scans off), a RUM scan (`ORDER BY created_at <=| 'far future'`) and GIN read month by
+month, newest first. `--check N` pages through N queries of the mix (both orders) and compares
+the first two pages with a plain scan of the same conditions. Prints `RESULT …` last.
 """
 
 from __future__ import annotations
@@ -22,12 +31,13 @@ import random
 import statistics
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
+from bench import common
 from bench.common import SEED_SIZES, ensure_database, make_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,11 +48,12 @@ PG_DB = "bench_search"
 NEEDLES = (("kumquat", 40), ("zeppelin", 400))
 TARGETS = {
     "postgresql": {"p50": 5.0, "p95": 25.0, "max": 100.0},
-    "sqlite": {"p95": 15.0},
+    "sqlite": {"p95": 25.0},
 }
+FAR_FUTURE = "2100-01-01"
 
 
-def _seed(app: Any) -> None:
+def _seed(app: Any, sizes: dict[str, int]) -> None:
     from dashboard.services.seed import seed
 
     started = time.perf_counter()
@@ -54,7 +65,7 @@ def _seed(app: Any) -> None:
             print(f"\r  seeding: {done['messages']:,} messages", end="", file=sys.stderr)
 
     with app.app_context():
-        seed(**SEED_SIZES, progress=progress)
+        seed(**sizes, progress=progress)
     print(f"\n  seeded in {time.perf_counter() - started:.0f} s", file=sys.stderr)
 
 
@@ -104,9 +115,12 @@ def _migrate(app: Any) -> None:
         upgrade()
 
 
-def prepare_postgresql() -> Any:
-    """bench_search: copied from the template (or seeded), migrated, with the needles."""
-    url = ensure_database(PG_DB)
+def prepare_postgresql(template: str, sizes: dict[str, int]) -> Any:
+    """bench_search[_<template>]: copied from the template (or seeded), migrated, needles."""
+    common.TEMPLATE = template  # ensure_database copies (or seeds) from this one
+    common.SEED_SIZES.update(sizes)
+    name = PG_DB if template == "chatdesk_bench" else f"{PG_DB}_{template}"[:63]
+    url = ensure_database(name)
     app = make_app(url)
     _plant_needles(app)
     _vacuum_once(url)
@@ -126,14 +140,15 @@ def _vacuum_once(url: str) -> None:
     engine.dispose()
 
 
-def prepare_sqlite() -> Any:
-    """bench/.cache/search-1m.db: seeded once (the FTS triggers index it), then reused."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    fresh = not SQLITE_PATH.exists()
-    app = make_app(f"sqlite:///{SQLITE_PATH}")
+def prepare_sqlite(path: Path, sizes: dict[str, int]) -> Any:
+    """A SQLite file (default bench/.cache/search-1m.db): seeded once when missing (the FTS
+    triggers index it), then reused."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fresh = not path.exists()
+    app = make_app(f"sqlite:///{path}")
     _migrate(app)
     if fresh:
-        _seed(app)
+        _seed(app, sizes)
     _plant_needles(app)
     return app
 
@@ -303,19 +318,201 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[k]
 
 
-def run_backend(name: str, app: Any, reps: int, naive_reps: int) -> dict[str, float]:
-    """Run the mix on one database; print the per-query table; return the summary."""
+def _compiled(app: Any, viewer: Any, query: str) -> Any:
+    """The query compiled for this database (its SQL conditions), or None."""
+    from dashboard.extensions import db
+    from dashboard.services.search import parser
+    from dashboard.services.search.backends import backend_for
+    from dashboard.services.search.compile import compile_query
+
+    backend = backend_for(db.engine.dialect.name)
+    return compile_query(viewer, viewer.is_staff, parser.parse(query), [], backend)
+
+
+def _months(app: Any) -> list[tuple[str, str]]:
+    """(lower, upper) id bounds of each calendar month of the data, newest first."""
+    from dashboard.extensions import db
+    from dashboard.models import id_floor
+
+    with app.app_context():
+        lo, hi = db.session.execute(
+            sa.text("SELECT min(created_at), max(created_at) FROM messages")
+        ).one()
+    out = []
+    month = datetime(hi.year, hi.month, 1)
+    while True:
+        nxt = datetime(month.year + month.month // 12, month.month % 12 + 1, 1)
+        out.append((id_floor(month - timedelta(minutes=1)), id_floor(nxt + timedelta(minutes=1))))
+        if month <= lo:
+            break
+        month = datetime(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
+    return out
+
+
+def _variant_ms(
+    app: Any, viewer: Any, query: str, how: str, months: list[tuple[str, str]]
+) -> float:
+    """One first page (21 ids, newest first) of the query's conditions read one way."""
+    from dashboard.extensions import db
+
+    with app.app_context():
+        started = time.perf_counter()
+        q = _compiled(app, viewer, query)
+        if q is None:
+            return (time.perf_counter() - started) * 1000
+        where = q.where()
+        if how == "gin":
+            db.session.execute(sa.text("SET LOCAL enable_indexscan = off"))
+            sql = f"SELECT m.id FROM messages m WHERE {where} ORDER BY m.id DESC LIMIT 21"
+            db.session.execute(sa.text(sql), q.params).all()
+        elif how == "rum":
+            db.session.execute(sa.text("SET LOCAL enable_bitmapscan = off"))
+            sql = (
+                f"SELECT m.id FROM messages m WHERE {where} "
+                f"ORDER BY m.created_at <=| '{FAR_FUTURE}'::timestamp LIMIT 21"
+            )
+            db.session.execute(sa.text(sql), q.params).all()
+        else:  # GIN read one month at a time, newest first
+            db.session.execute(sa.text("SET LOCAL enable_indexscan = off"))
+            got = 0
+            for lo, hi in months:
+                sql = (
+                    f"SELECT m.id FROM messages m WHERE {where} AND m.id >= :lo AND m.id < :hi "
+                    "ORDER BY m.id DESC LIMIT :n"
+                )
+                got += len(
+                    db.session.execute(
+                        sa.text(sql), {**q.params, "lo": lo, "hi": hi, "n": 21 - got}
+                    ).all()
+                )
+                if got >= 21:
+                    break
+        elapsed = (time.perf_counter() - started) * 1000
+        db.session.rollback()
+        return elapsed
+
+
+def _has_rum(app: Any) -> bool:
+    from dashboard.extensions import db
+    from dashboard.services.search import schema
+
+    with app.app_context():
+        return bool(
+            db.session.execute(
+                sa.text("SELECT 1 FROM pg_class WHERE relname = :n"), {"n": schema.PG_RUM_INDEX}
+            ).scalar()
+        )
+
+
+def check_sample(app: Any, users: dict[str, Any], mix: list[Any], n: int) -> tuple[int, int]:
+    """Compare the first two pages of `n` queries (both orders) with a plain scan of the same
+    conditions: (pages equal, pages compared). Prints each mismatch."""
+    from dashboard.extensions import db
+    from dashboard.services import search as search_service
+
+    rng = random.Random(7)
+    sample = mix if n >= len(mix) else rng.sample(mix, n)
+    ok = total = 0
+    with app.app_context():
+        pg = db.engine.dialect.name == "postgresql"
+        for label, who, _, query in sample:
+            viewer = users[who]
+            q = _compiled(app, viewer, query)
+            if q is None:
+                continue
+            # The plain scan: the same conditions, no strategy, newest first.
+            plain = [
+                r[0]
+                for r in db.session.execute(
+                    sa.text(
+                        f"SELECT m.id FROM messages m WHERE {q.where()} ORDER BY m.id DESC LIMIT 41"
+                    ),
+                    q.params,
+                )
+            ]
+            db.session.rollback()
+            orders = ["newest", "relevance"] if q.plan.any_of else ["newest"]
+            for order in orders:
+                expected = plain
+                window = None
+                if order == "relevance":
+                    res0 = search_service.search(
+                        viewer, query, order=order, limit=20, all_threads=True
+                    )
+                    db.session.rollback()
+                    window = res0.ranked_window
+                    expected = _plain_ranked(q, pg, window)
+                cursor = None
+                for page in range(2):
+                    res = search_service.search(
+                        viewer, query, cursor=cursor, order=order, limit=20, all_threads=True
+                    )
+                    db.session.rollback()
+                    got = [h.message.id for h in res.items]
+                    want = expected[page * 20 : page * 20 + 20]
+                    more = len(expected) > page * 20 + 20
+                    total += 1
+                    if got == want and (res.next_cursor is not None) == more:
+                        ok += 1
+                    else:
+                        print(f"  MISMATCH {label} ({order}, page {page + 1}): {res.strategy}")
+                    cursor = res.next_cursor
+                    if not cursor:
+                        break
+    return ok, total
+
+
+def _plain_ranked(q: Any, pg: bool, window: int | None) -> list[str]:
+    """The relevance order of a plain scan: every match, or the newest `window`, by score."""
+    import json
+
+    from dashboard.extensions import db
+
+    cap = f" LIMIT {int(window)}" if window else ""
+    ids = [
+        r[0]
+        for r in db.session.execute(
+            sa.text(f"SELECT m.id FROM messages m WHERE {q.where()} ORDER BY m.id DESC{cap}"),
+            q.params,
+        )
+    ]
+    if pg:
+        sql = (
+            "SELECT id, CAST(ts_rank_cd(search_tsv, websearch_to_tsquery('english', :tq)) "
+            "AS float8) FROM messages WHERE id = ANY(:ids)"
+        )
+        rows = db.session.execute(sa.text(sql), {"tq": q.tq, "ids": ids}).all()
+    else:
+        sql = (
+            "SELECT m.id, -bm25(messages_fts, 1.0, 0.0) FROM messages_fts f JOIN messages m "
+            "ON m.search_rowid = f.rowid WHERE f.messages_fts MATCH :fq "
+            "AND m.id IN (SELECT value FROM json_each(:ids))"
+        )
+        rows = db.session.execute(sa.text(sql), {"fq": q.fq_words, "ids": json.dumps(ids)}).all()
+    db.session.rollback()
+    return [i for _, i in sorted(((float(s), i) for i, s in rows), reverse=True)]
+
+
+def run_backend(
+    name: str, label: str, app: Any, reps: int, naive_reps: int, variants: bool, check: int
+) -> dict[str, Any]:
+    """Run the mix on one database; print its table; return the summary and per-query rows."""
     f = _fixtures(app)
     users = _users(app, f)
     mix = query_mix(f)
     all_ms: list[float] = []
     naive_all: list[float] = []
-    print(f"\n== {name}: {len(mix)} queries, {reps} timed runs each (naive scan: {naive_reps})")
-    print(
-        f"{'query':<34} {'strategy':<14} {'hits':>5} {'total':>7} "
-        f"{'p50 ms':>8} {'max ms':>8} {'naive ms':>9} {'x':>6}"
-    )
-    for label, who, order, query in mix:
+    variants = variants and name == "postgresql"
+    rum = variants and _has_rum(app)
+    months = _months(app) if variants else []
+    print(f"\n== {name} {label}: {len(mix)} queries, {reps} timed runs each (naive: {naive_reps})")
+    cols = f"{'query':<34} {'strategy':<22} {'hits':>5} {'total':>7} {'p50 ms':>8} {'max ms':>8}"
+    cols += f" {'naive ms':>9}"
+    if variants:
+        cols += f" {'GIN ms':>8} {'RUM ms':>8} {'months':>8}"
+    print(cols)
+    per_query: dict[str, tuple[str, float, float]] = {}
+    for qlabel, who, order, query in mix:
         viewer = users[who]
         for _ in range(3):
             _timed_search(app, viewer, query, order)
@@ -329,26 +526,68 @@ def run_backend(name: str, app: Any, reps: int, naive_reps: int) -> dict[str, fl
         naive_all += naive
         p50, mx, nv = statistics.median(times), max(times), statistics.median(naive)
         total = f"{res.total}{'+' if res.total_capped else ''}"
-        print(
-            f"{label:<34} {res.strategy[:14]:<14} {len(res.items):>5} {total:>7} "
-            f"{p50:>8.2f} {mx:>8.2f} {nv:>9.1f} {nv / p50 if p50 else 0:>6.0f}"
+        line = (
+            f"{qlabel:<34} {res.strategy[:22]:<22} {len(res.items):>5} {total:>7} "
+            f"{p50:>8.2f} {mx:>8.2f} {nv:>9.1f}"
         )
-    summary = {
+        if variants:
+            if order == "newest" and _compiled_has_words(app, viewer, query):
+                hows = ["gin", "rum", "months"] if rum else ["gin", "months"]
+                got = {}
+                for how in hows:
+                    _variant_ms(app, viewer, query, how, months)
+                    got[how] = statistics.median(
+                        _variant_ms(app, viewer, query, how, months)
+                        for _ in range(max(3, reps // 2))
+                    )
+                line += "".join(
+                    f" {got[h]:>8.2f}" if h in got else f" {'-':>8}"
+                    for h in ("gin", "rum", "months")
+                )
+            else:
+                line += f" {'-':>8} {'-':>8} {'-':>8}"
+        print(line, flush=True)
+        per_query[qlabel] = (res.strategy, p50, mx)
+    summary: dict[str, Any] = {
         "p50": statistics.median(all_ms),
         "p95": _pct(all_ms, 0.95),
         "max": max(all_ms),
         "naive_p50": statistics.median(naive_all),
         "naive_p95": _pct(naive_all, 0.95),
         "naive_max": max(naive_all),
+        "queries": per_query,
     }
     target = TARGETS[name]
-    print(f"\n{name} summary over {len(all_ms)} timed searches ({len(mix)} queries):")
+    print(f"\n{name} {label} summary over {len(all_ms)} timed searches ({len(mix)} queries):")
     print(f"{'':<10} {'service':>10} {'naive scan':>12} {'target':>10}")
     for k in ("p50", "p95", "max"):
         t = f"≤ {target[k]:g}" if k in target else "-"
         ok = "" if k not in target else ("  ok" if summary[k] <= target[k] else "  MISSED")
         print(f"{k:<10} {summary[k]:>8.2f}ms {summary['naive_' + k]:>10.1f}ms {t:>10}{ok}")
+    if check:
+        good, n = check_sample(app, users, mix, check)
+        summary["check"] = (good, n)
+        print(f"completeness sample: {good}/{n} pages equal a plain scan (cursor iff more)")
     return summary
+
+
+def _compiled_has_words(app: Any, viewer: Any, query: str) -> bool:
+    with app.app_context():
+        q = _compiled(app, viewer, query)
+        return bool(q is not None and q.plan.any_of)
+
+
+def side_by_side(name: str, runs: list[tuple[str, dict[str, Any]]]) -> None:
+    """The per-query p50 of each size side by side, with the growth ratio (last / first)."""
+    (a_label, a), (b_label, b) = runs[0], runs[-1]
+    print(f"\n== {name}: {a_label} vs {b_label} (p50 ms; growth = {b_label} / {a_label})")
+    print(f"{'query':<34} {a_label:>10} {b_label:>10} {'growth':>7}  strategy at {b_label}")
+    for qlabel, (_, p50a, _) in a["queries"].items():
+        strategy, p50b, _ = b["queries"].get(qlabel, ("-", 0.0, 0.0))
+        ratio = p50b / p50a if p50a else 0.0
+        print(f"{qlabel:<34} {p50a:>10.2f} {p50b:>10.2f} {ratio:>6.1f}x  {strategy}")
+    for k in ("p50", "p95", "max"):
+        print(f"{k:<34} {a[k]:>10.2f} {b[k]:>10.2f} {b[k] / a[k] if a[k] else 0:>6.1f}x")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -357,25 +596,59 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--backend", choices=("postgresql", "sqlite", "both"), default="both")
     ap.add_argument("--reps", type=int, default=30)
     ap.add_argument("--naive-reps", type=int, default=1)
+    ap.add_argument(
+        "--template",
+        default=common.TEMPLATE,
+        help="PostgreSQL template database(s), comma-separated (default: BENCH_TEMPLATE)",
+    )
+    ap.add_argument(
+        "--sqlite-file", default=str(SQLITE_PATH), help="SQLite file(s), comma-separated"
+    )
+    ap.add_argument("--users", type=int, default=SEED_SIZES["users"])
+    ap.add_argument("--threads", type=int, default=SEED_SIZES["threads"])
+    ap.add_argument("--messages", type=int, default=SEED_SIZES["messages"])
+    ap.add_argument("--variants", action="store_true", help="also time GIN, RUM, month slices")
+    ap.add_argument("--check", type=int, default=0, help="compare N queries with a plain scan")
     args = ap.parse_args(argv)
+    sizes = {"users": args.users, "threads": args.threads, "messages": args.messages}
     backends = ["postgresql", "sqlite"] if args.backend == "both" else [args.backend]
-    results = {}
-    for name in backends:
-        print(f"preparing {name} …", file=sys.stderr)
-        app = prepare_postgresql() if name == "postgresql" else prepare_sqlite()
-        results[name] = run_backend(name, app, args.reps, args.naive_reps)
     parts = []
     met = True
-    for name, s in results.items():
+    for name in backends:
+        targets = args.template.split(",") if name == "postgresql" else args.sqlite_file.split(",")
+        runs = []
+        for target in targets:
+            print(f"preparing {name} {target} …", file=sys.stderr)
+            if name == "postgresql":
+                app = prepare_postgresql(target, sizes)
+                label = target
+            else:
+                app = prepare_sqlite(Path(target), sizes)
+                label = Path(target).stem
+            runs.append(
+                (
+                    label,
+                    run_backend(
+                        name, label, app, args.reps, args.naive_reps, args.variants, args.check
+                    ),
+                )
+            )
+        if len(runs) > 1:
+            side_by_side(name, runs)
         short = "pg" if name == "postgresql" else "sqlite"
-        parts += [
-            f"{short}_p50_ms={s['p50']:.2f}",
-            f"{short}_p95_ms={s['p95']:.2f}",
-            f"{short}_max_ms={s['max']:.2f}",
-            f"{short}_naive_p50_ms={s['naive_p50']:.1f}",
-            f"{short}_naive_max_ms={s['naive_max']:.1f}",
-        ]
-        met = met and all(s[k] <= v for k, v in TARGETS[name].items())
+        for label, s in runs:
+            tag = short if len(runs) == 1 else f"{short}_{label}"
+            parts += [
+                f"{tag}_p50_ms={s['p50']:.2f}",
+                f"{tag}_p95_ms={s['p95']:.2f}",
+                f"{tag}_max_ms={s['max']:.2f}",
+                f"{tag}_naive_p50_ms={s['naive_p50']:.1f}",
+            ]
+            if "check" in s:
+                parts.append(f"{tag}_check={s['check'][0]}/{s['check'][1]}")
+        # The targets are for the largest size measured (the last).
+        last = runs[-1][1]
+        met = met and all(last[k] <= v for k, v in TARGETS[name].items())
     print("RESULT " + " ".join(parts) + f" targets_met={'yes' if met else 'no'}")
 
 

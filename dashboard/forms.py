@@ -67,9 +67,9 @@ class StaffAccountForm(FlaskForm):
 
 
 class ResolveReportForm(FlaskForm):
-    """Resolve a report: dismiss it, or hide the reported message."""
+    """Resolve a report: dismiss it, hide the reported message, or archive its thread."""
 
-    action = SelectField("Resolution", choices=["dismiss", "hide"])
+    action = SelectField("Resolution", choices=["dismiss", "hide", "archive"])
     note = StringField("Reason", validators=[DataRequired(), Length(max=1000)])
 
 

@@ -232,6 +232,11 @@ def build_spec(limits: Limits) -> dict[str, Any]:
                     _query("q", STR, "operators and words; empty answers a hint"),
                     _query("cursor", STR),
                     _query("limit", page),
+                    _query(
+                        "order",
+                        {"type": "string", "enum": ["newest", "relevance"]},
+                        "newest first (the default) or best first",
+                    ),
                 ],
                 "responses": {"200": _ok("Results", _ref("SearchResults")), **_errors(400, 422)},
             }

@@ -15,7 +15,8 @@ from .views import bp
 @bp.get("/search")
 @login_required
 def search_messages() -> ResponseReturnValue:
-    """Messages in the caller's threads matching `q`, newest first, with highlighted snippets."""
+    """Messages in the caller's threads matching `q`, newest first (or by relevance), with
+    highlighted snippets."""
     q = request.args.get("q", "")
     raw_limit = request.args.get("limit", "20")
     try:
@@ -27,12 +28,18 @@ def search_messages() -> ResponseReturnValue:
             f"limit must be a whole number from 1 to {search_service.PAGE_MAX}.",
             {"fields": {"limit": "out of range"}},
         )
+    order = request.args.get("order") or "newest"
+    if order not in ("newest", "relevance"):
+        raise ValidationFailed(
+            "order must be newest or relevance.", {"fields": {"order": "unknown"}}
+        )
     try:
         result = search_service.search(
             current_user._get_current_object(),
             q,
             cursor=request.args.get("cursor") or None,
             limit=limit,
+            order=order,
             all_threads=False,
             with_relations=True,
         )
@@ -47,6 +54,10 @@ def search_messages() -> ResponseReturnValue:
     if result.searched:
         body["total"] = result.total
         body["totalIsLowerBound"] = result.total_capped
+        body["order"] = result.order
+        if result.order == "relevance":
+            # null: every match was ranked; a number: only that many of the newest were.
+            body["rankedWindow"] = result.ranked_window
     if result.warnings:
         body["warnings"] = result.warnings
     return body

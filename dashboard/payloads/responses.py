@@ -185,12 +185,16 @@ class SearchHit(Message):
 
 
 class SearchResults(Shape):
-    """GET /search; `total` and `totalIsLowerBound` when counted, `warnings` when any."""
+    """GET /search; `total`, `totalIsLowerBound` and `order` when searched, `rankedWindow`
+    by relevance, `warnings` when any."""
 
     items: list[SearchHit]
     next_cursor: str | None
     total: Annotated[int, Field(ge=0)] = 0
     total_is_lower_bound: bool = False
+    order: Literal["newest", "relevance"] = "newest"
+    # By relevance: None when every match was ranked, else how many of the newest were.
+    ranked_window: int | None = None
     warnings: list[str] = []
 
 

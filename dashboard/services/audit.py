@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import AuditLog, User, new_id, utcnow
+from ..models import AuditLog, Message, Report, Thread, User, WatchedWord, new_id, utcnow
 from .errors import BadRequest
 from .pagination import Page, decode_cursor, encode_cursor
 
@@ -119,6 +119,74 @@ def entries(
         rows = rows[:limit]
         nxt = encode_cursor(rows[-1].created_at, rows[-1].id)
     return Page(rows, nxt)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What an audit row's target is, in words: a thread's title, a username, an excerpt.
+
+    `kind` says what to link to: "user" (user_id), "thread" (thread_id, message_id for a
+    message or report target, to open it in context), "watched_word", or "gone" when the
+    target no longer exists (an erased user, a purged thread).
+    """
+
+    kind: str
+    label: str
+    user_id: str | None = None
+    thread_id: str | None = None
+    message_id: str | None = None
+
+
+def describe_targets(rows: list[AuditLog]) -> dict[tuple[str, str], Target]:
+    """The targets of a page of audit rows, batch-loaded: one query per target type."""
+    wanted: dict[str, set[str]] = {}
+    for row in rows:
+        wanted.setdefault(row.target_type, set()).add(row.target_id)
+    out: dict[tuple[str, str], Target] = {}
+    if ids := wanted.get("user"):
+        for uid, username in db.session.execute(
+            sa.select(User.id, User.username).where(User.id.in_(ids))
+        ):
+            out[("user", uid)] = Target("user", username, user_id=uid)
+    if ids := wanted.get("thread"):
+        for tid, title in db.session.execute(
+            sa.select(Thread.id, Thread.title).where(Thread.id.in_(ids))
+        ):
+            out[("thread", tid)] = Target("thread", title, thread_id=tid)
+    if ids := wanted.get("message"):
+        for mid, tid, content in db.session.execute(
+            sa.select(Message.id, Message.thread_id, Message.content).where(Message.id.in_(ids))
+        ):
+            out[("message", mid)] = Target(
+                "thread", _excerpt(content), thread_id=tid, message_id=mid
+            )
+    if ids := wanted.get("report"):
+        for rid, mid, tid, content in db.session.execute(
+            sa.select(Report.id, Message.id, Message.thread_id, Message.content)
+            .join(Message, Message.id == Report.message_id)
+            .where(Report.id.in_(ids))
+        ):
+            out[("report", rid)] = Target(
+                "thread", f"report of “{_excerpt(content)}”", thread_id=tid, message_id=mid
+            )
+    if ids := wanted.get("watched_word"):
+        for wid, pattern in db.session.execute(
+            sa.select(WatchedWord.id, WatchedWord.pattern).where(WatchedWord.id.in_(ids))
+        ):
+            out[("watched_word", wid)] = Target("watched_word", pattern)
+    for row in rows:
+        key = (row.target_type, row.target_id)
+        if key not in out:
+            details = row.details or {}
+            gone = details.get("username") or details.get("title") or details.get("pattern")
+            label = f"{row.target_type.replace('_', ' ')} (gone)"
+            out[key] = Target("gone", f"{gone} (gone)" if isinstance(gone, str) else label)
+    return out
+
+
+def _excerpt(text: str | None, length: int = 60) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
 
 
 # -- writing ---------------------------------------------------------------------------------

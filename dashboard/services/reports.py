@@ -12,7 +12,7 @@ from .. import events
 from ..extensions import db
 from ..models import Message, Participant, Report, User, new_id, utcnow
 from ..serializers import iso
-from . import audit, moderation
+from . import audit, moderation, threads
 from .errors import Conflict, Forbidden, NotFound, ValidationFailed
 from .pagination import Page, decode_cursor, encode_cursor
 from .reasons import clean_reason
@@ -20,7 +20,7 @@ from .reasons import clean_reason
 PAGE_SIZE = 50
 NOTE_MAX = 500  # a hide reason is stored in messages.hidden_reason (500)
 REASON_MAX = 1000  # reports.reason
-ACTIONS = ("dismiss", "hide")
+ACTIONS = ("dismiss", "hide", "archive")
 
 
 def report_message(reporter: User, message_id: str, reason: Any) -> dict[str, Any]:
@@ -76,14 +76,19 @@ def open_reports(cursor: str | None = None, limit: int | None = None) -> Page[Re
 
 
 def resolve(actor: User, report_id: str, action: str, note: str | None) -> Report:
-    """Dismiss a report, or hide its message (which resolves every open report of it).
+    """Dismiss a report, hide its message, or archive the message's thread; hiding and
+    archiving resolve every open report of the message.
 
-    Audited as `report.dismiss` or `report.action`, one row per report resolved.
+    Audited as `report.dismiss` or `report.action`, one row per report resolved; an archive is
+    also audited as `thread.archive`, like any other (one transaction for all of it).
     """
     if not actor.has_role("moderator"):
         raise Forbidden("Only moderators and admins can resolve reports.")
     if action not in ACTIONS:
-        raise ValidationFailed("Choose dismiss or hide.", {"fields": {"action": "dismiss or hide"}})
+        raise ValidationFailed(
+            "Choose dismiss, hide or archive.",
+            {"fields": {"action": "dismiss, hide or archive"}},
+        )
     note = clean_reason(note, max_length=NOTE_MAX, field_name="note")
     report = db.session.get(Report, report_id)
     if report is None:
@@ -101,6 +106,8 @@ def resolve(actor: User, report_id: str, action: str, note: str | None) -> Repor
         return report
 
     message_id = report.message_id
+    if action == "archive":
+        return _archive_thread_of(actor, report, note, now)
     # The hide, the report states and every audit row commit together, or not at all.
     hidden_now = moderation.stage_hide(actor, message_id, note) is not None
     ids = list(
@@ -122,3 +129,35 @@ def resolve(actor: User, report_id: str, action: str, note: str | None) -> Repor
         moderation.announce(message_id)
     db.session.expire_all()
     return db.session.get(Report, report_id)
+
+
+def _archive_thread_of(actor: User, report: Report, note: str, now: datetime) -> Report:
+    """Archive the reported message's thread and close the message's open reports."""
+    message_id = report.message_id
+    thread_id = db.session.scalar(sa.select(Message.thread_id).where(Message.id == message_id))
+    if thread_id is None:
+        raise NotFound("The reported message is gone.")
+    ids = list(
+        db.session.scalars(
+            sa.select(Report.id).where(Report.message_id == message_id, Report.state == "open")
+        )
+    )
+    db.session.execute(
+        sa.update(Report)
+        .where(Report.id.in_(ids))
+        .values(state="actioned", resolver_id=actor.id, resolution_note=note, resolved_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    audit.record_many(
+        actor,
+        "report.action",
+        "report",
+        ids,
+        reason=note,
+        details={"messageId": message_id, "threadId": thread_id, "archived": True},
+    )
+    # set_archived stages the thread's UPDATE and its `thread.archive` row, then commits the
+    # report changes above with them (an already archived thread just closes the reports).
+    threads.set_archived(actor, [thread_id], True, note)
+    db.session.expire_all()
+    return db.session.get(Report, report.id)

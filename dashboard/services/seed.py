@@ -21,17 +21,20 @@ at the end, instead of once per row; per-row upkeep is what made 10M messages no
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import csv
 import io
 import logging
+import multiprocessing
+import os
 import queue
 import random
 import struct
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,6 +45,7 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..models import AuditLog, Message, Report, User, new_id, utcnow
 from . import seed_text as text
+from . import uploads
 from .search import sqlite_fts
 
 log = logging.getLogger(__name__)
@@ -97,11 +101,15 @@ def seed(
     days: int = 45,
     now: datetime | None = None,
     bulk: bool | None = None,
+    workers: int | None = None,
 ) -> SeedResult:
     """Add demo users (including the demo logins), threads and messages to the database.
 
     `now` (default: the current time) ends the time span, so the same seed and `now` give the
     same rows. `bulk` forces the big-load path on or off (default: from BULK_LOAD_ROWS).
+    `workers`: processes that write threads and messages in a big load on PostgreSQL (default:
+    one per CPU, at most 4); each thread's rows come from its own rng, so the count of workers
+    never changes what is written.
     """
     now = (now or utcnow()).replace(microsecond=0)
     existing = db.session.scalar(sa.select(sa.func.count()).select_from(Message)) or 0
@@ -160,145 +168,34 @@ def seed(
 
     thread_plan = _plan_threads(rng, threads, messages)
     images = _image_files(upload_dir, rng, count=min(12, messages // 50))
-    general, n_general = text.GENERAL, len(text.GENERAL)
-    span_ms = days * day_ms - 3_600_000
-    rand = rng.random  # int(rand() * n) picks an index: the hot loop's cheaper randrange(n)
-    voice: dict[str, Any] = {}  # the message being written: its author and the thread's members
-
-    def person(slot: str) -> str:
-        """A per-message slot: the author's email, another member's username or first name."""
-        author, members = voice["author"], voice["members"]
-        if slot == "email":
-            return str(people[author][2])
-        others = [m for m in members if m != author] or members
-        who = people[others[int(rand() * len(others))]]
-        return who[0] if slot == "user" else who[1]
-
+    plan = _Plan(
+        base=rng.getrandbits(64),
+        counts=thread_plan,
+        user_ids=user_ids,
+        demo_users=end_user_ids,
+        people=people,
+        start_ms=start_ms,
+        now_ms=now_ms,
+        span_ms=days * day_ms - 3_600_000,
+        images=images,
+    )
+    procs = _workers(workers) if big and sink.dialect == "postgresql" else 1
     with sink.bulk_load():
-        for t_index, msg_count in enumerate(thread_plan):
-            created_ms = start_ms + rng.randrange(span_ms)
-            created = _ts(created_ms)
-            t_id = make_id(created_ms)
-            members = _pick_members(rng, user_ids, end_user_ids, t_index)
-            topic = text.pick_topic(rng)
-            facts = text.thread_facts(rng)
-            author = voice["author"] = members[0]
-            voice["members"] = members
-
-            title = text.render(rng.choice(topic.titles), facts, person)
-            times = _message_times(rng, created_ms, now_ms, msg_count)
-            msg_ids: list[str] = []
-            replies, n_replies = topic.replies, len(topic.replies)
-            for m_index, at_ms in enumerate(times):
-                m_id = make_id(at_ms)
-                at = _ts(at_ms)
-                if m_index == 0:
-                    template = rng.choice(topic.openers)
-                else:
-                    author = voice["author"] = members[int(rand() * len(members))]
-                    template = (
-                        replies[int(rand() * n_replies)]
-                        if rand() < 0.65
-                        else general[int(rand() * n_general)]
-                    )
-                content = text.render(template, facts, person)
-                parent = rng.choice(msg_ids[-20:]) if msg_ids and rand() < 0.08 else None
-                if len(members) > 1 and rand() < 0.05:
-                    target = rng.choice([m for m in members if m != author])
-                    content = f"@{people[target][0]} {content}"
-                    sink.add("mentions", (m_id, target))
-                sink.add(
-                    "messages",
-                    (
-                        m_id,
-                        f"seed-{m_id}",
-                        content,
-                        t_id,
-                        author,
-                        parent,
-                        at,
-                        at,
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                        "{}",
-                    ),
-                )
-                roll = rand()
-                if roll < 0.02:
-                    sink.add(
-                        "attachments",
-                        (
-                            make_id(at_ms),
-                            m_id,
-                            author,
-                            "link",
-                            facts["url"],
-                            None,
-                            None,
-                            None,
-                            None,
-                            at,
-                            "{}",
-                        ),
-                    )
-                elif roll < 0.021 and images:
-                    storage, size = images.pop()
-                    att_id = make_id(at_ms)
-                    sink.add(
-                        "attachments",
-                        (
-                            att_id,
-                            m_id,
-                            author,
-                            "image",
-                            f"/api/v1/uploads/{att_id}",
-                            "image/png",
-                            size,
-                            f"{storage}.png",
-                            storage,
-                            at,
-                            "{}",
-                        ),
-                    )
-                msg_ids.append(m_id)
-            last_at = _ts(times[-1]) if times else None
-            archived = rng.random() < 0.05
-            sink.add(
-                "threads",
-                (
-                    t_id,
-                    None,
-                    title,
-                    members[0],
-                    created,
-                    last_at or created,
-                    last_at,
-                    last_at or created,
-                    len(times),
-                    archived,
-                    (last_at or created) if archived else None,
-                    "{}",
-                ),
-            )
-            for p_index, member in enumerate(members):
-                delivered = msg_ids[-1] if msg_ids else None
-                # Most people have read everything; some lag a few messages behind.
-                lag = 0 if rng.random() < 0.7 else rng.randint(1, 5)
-                read = msg_ids[-1 - lag] if len(msg_ids) > lag else None
-                joined = _ts(created_ms + p_index * 1000)
-                sink.add("participants", (t_id, member, joined, delivered, read))
-            if sink.pending("messages") >= sink.chunk:
-                sink.flush()
-        sink.flush()
-    result.threads = sink.written["threads"]
-    result.messages = sink.written["messages"]
-    result.participants = sink.written["participants"]
+        if procs > 1 and len(thread_plan) >= procs:
+            written = _write_in_processes(plan, procs, progress)
+        else:
+            _write_threads(plan, range(len(thread_plan)), sink)
+            sink.flush()
+            written = sink.written
+    result.threads = written["threads"]
+    result.messages = written["messages"]
+    result.participants = written["participants"]
     db.session.commit()
     result.reports = _reports_and_moderation(rng, staff_ids, end_user_ids, now)
     db.session.commit()
+    if images:
+        # Thumbnails and width/height/thumbnail metadata, as a real upload gets them.
+        uploads.fill_image_metadata(limit=len(images))
     sink.analyze()
     return result
 
@@ -542,11 +439,243 @@ def _reports_and_moderation(
     return reports
 
 
+@dataclass
+class _Plan:
+    """What every thread's rows are made from; thread `t` draws from Random(base + t)."""
+
+    base: int
+    counts: list[int]
+    user_ids: list[str]
+    demo_users: list[str]
+    people: dict[str, tuple[str, str, str]]
+    start_ms: int
+    now_ms: int
+    span_ms: int
+    images: list[tuple[str, int]]
+
+
+def _write_threads(plan: _Plan, indices: Iterable[int], sink: _Sink) -> None:
+    """The threads `indices` of the plan, with their messages, mentions, attachments, members."""
+    people = plan.people
+    general, n_general = text.GENERAL, len(text.GENERAL)
+    voice: dict[str, Any] = {}  # the message being written: its author, members and rng
+
+    def person(slot: str) -> str:
+        """A per-message slot: the author's email, another member's username or first name."""
+        author, members = voice["author"], voice["members"]
+        if slot == "email":
+            return people[author][2]
+        others = [m for m in members if m != author] or members
+        who = people[others[int(voice["rand"]() * len(others))]]
+        return who[0] if slot == "user" else who[1]
+
+    for t_index in indices:
+        rng = random.Random(plan.base + t_index)
+        rand = voice["rand"] = rng.random  # int(rand() * n): the hot loop's cheaper randrange(n)
+        make_id = _id_maker(rng)
+        created_ms = plan.start_ms + int(rand() * plan.span_ms)
+        created = _ts(created_ms)
+        t_id = make_id(created_ms)
+        members = _pick_members(rng, plan.user_ids, plan.demo_users, t_index)
+        topic = text.pick_topic(rng)
+        facts = text.thread_facts(rng)
+        author = voice["author"] = members[0]
+        voice["members"] = members
+        title = text.render(rng.choice(topic.titles), facts, person)
+        times = _message_times(rng, created_ms, plan.now_ms, plan.counts[t_index])
+        image = plan.images[t_index] if t_index < len(plan.images) else None
+        msg_ids: list[str] = []
+        replies, n_replies = topic.replies, len(topic.replies)
+        for m_index, at_ms in enumerate(times):
+            m_id = make_id(at_ms)
+            at = _ts(at_ms)
+            if m_index == 0:
+                template = topic.openers[int(rand() * len(topic.openers))]
+            else:
+                author = voice["author"] = members[int(rand() * len(members))]
+                template = (
+                    replies[int(rand() * n_replies)]
+                    if rand() < 0.65
+                    else general[int(rand() * n_general)]
+                )
+            content = text.render(template, facts, person)
+            parent = (
+                msg_ids[-1 - int(rand() * min(20, len(msg_ids)))]
+                if msg_ids and rand() < 0.08
+                else None
+            )
+            if len(members) > 1 and rand() < 0.05:
+                others = [m for m in members if m != author]
+                target = others[int(rand() * len(others))]
+                content = f"@{people[target][0]} {content}"
+                sink.add("mentions", (m_id, target))
+            sink.add(
+                "messages",
+                (
+                    m_id,
+                    f"seed-{m_id}",
+                    content,
+                    t_id,
+                    author,
+                    parent,
+                    at,
+                    at,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    "{}",
+                ),
+            )
+            if image is not None and m_index == 0:
+                storage, size = image
+                att_id = make_id(at_ms)
+                sink.add(
+                    "attachments",
+                    (
+                        att_id,
+                        m_id,
+                        author,
+                        "image",
+                        f"/api/v1/uploads/{att_id}",
+                        "image/png",
+                        size,
+                        f"{storage}.png",
+                        storage,
+                        at,
+                        "{}",
+                    ),
+                )
+            elif rand() < 0.02:
+                sink.add(
+                    "attachments",
+                    (
+                        make_id(at_ms),
+                        m_id,
+                        author,
+                        "link",
+                        facts["url"],
+                        None,
+                        None,
+                        None,
+                        None,
+                        at,
+                        "{}",
+                    ),
+                )
+            msg_ids.append(m_id)
+        last_at = _ts(times[-1]) if times else None
+        archived = rand() < 0.05
+        sink.add(
+            "threads",
+            (
+                t_id,
+                None,
+                title,
+                members[0],
+                created,
+                last_at or created,
+                last_at,
+                last_at or created,
+                len(times),
+                archived,
+                (last_at or created) if archived else None,
+                "{}",
+            ),
+        )
+        for p_index, member in enumerate(members):
+            delivered = msg_ids[-1] if msg_ids else None
+            # Most people have read everything; some lag a few messages behind.
+            lag = 0 if rand() < 0.7 else 1 + int(rand() * 5)
+            read = msg_ids[-1 - lag] if len(msg_ids) > lag else None
+            joined = _ts(created_ms + p_index * 1000)
+            sink.add("participants", (t_id, member, joined, delivered, read))
+        if sink.pending("messages") >= sink.chunk:
+            sink.flush()
+
+
+def _workers(asked: int | None) -> int:
+    if asked is not None:
+        return max(1, asked)
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _write_in_processes(plan: _Plan, procs: int, progress: Progress) -> dict[str, int]:
+    """Fork `procs` writers, each COPYing every procs-th thread on its own connection.
+
+    No connection crosses the fork (the pool is emptied first); a child ends with os._exit, as
+    multiprocessing's fork start does, so it never touches the parent's sockets.
+    """
+    url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    db.session.commit()
+    db.session.close()
+    db.engine.dispose()
+    mp = multiprocessing.get_context("fork")
+    events: Any = mp.Queue()
+    children = [
+        mp.Process(target=_child, args=(plan, w, procs, url, events), daemon=True)
+        for w in range(procs)
+    ]
+    for child in children:
+        child.start()
+    totals = dict.fromkeys(TABLES, 0)
+    done = 0
+    try:
+        while done < procs:
+            try:
+                kind, value = events.get(timeout=5)
+            except queue.Empty:
+                if any(c.exitcode not in (None, 0) for c in children):
+                    raise RuntimeError("a seed worker died") from None
+                continue
+            if kind == "error":
+                raise RuntimeError(f"a seed worker failed: {value}")
+            if kind == "done":
+                done += 1
+                for table, n in value.items():
+                    totals[table] += n
+            else:
+                progress(kind, value)
+    finally:
+        for child in children:
+            if child.is_alive() and done < procs:
+                child.terminate()
+            child.join()
+    return totals
+
+
+def _child(plan: _Plan, w: int, procs: int, url: str, events: Any) -> None:
+    try:
+        import psycopg2
+
+        raw = psycopg2.connect(url)
+        sink = _Sink(
+            "postgresql",
+            bulk=True,
+            progress=lambda table, n: events.put((table, n)),
+            writer=_PostgresWriter(raw),
+        )
+        _write_threads(plan, range(w, len(plan.counts), procs), sink)
+        sink.flush()
+        sink.writer.finish()
+        raw.commit()
+        raw.close()
+        events.put(("done", sink.written))
+    except BaseException as exc:  # reported to the parent, which raises it
+        events.put(("error", f"{type(exc).__name__}: {exc}"))
+
+
 class _Sink:
     """Rows buffered per table and written in foreign-key order, by one writer per dialect."""
 
-    def __init__(self, dialect: str, *, bulk: bool, progress: Progress):
-        self.writer: _Writer = _PostgresWriter() if dialect == "postgresql" else _SQLiteWriter()
+    def __init__(
+        self, dialect: str, *, bulk: bool, progress: Progress, writer: _Writer | None = None
+    ):
+        self.dialect = dialect
+        self.writer: _Writer = writer or (
+            _PostgresWriter() if dialect == "postgresql" else _SQLiteWriter()
+        )
         self.bulk = bulk
         self.chunk = self.writer.chunk
         self.progress = progress
@@ -585,6 +714,9 @@ class _Writer:
 
     chunk = 20_000
 
+    def finish(self) -> None:
+        return None
+
     def write(self, table: str, cols: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         raise NotImplementedError
 
@@ -612,9 +744,13 @@ class _SQLiteWriter(_Writer):
     def write(self, table: str, cols: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         if table == "messages" and self.fts_columns:
             cols = (*cols, sqlite_fts.ROWID_COLUMN, sqlite_fts.TAGS_COLUMN)
-            key, tag = sqlite_fts.key, sqlite_fts.tag
-            # A row's key, with tie-breaker 0; _dedupe_keys() settles the rare equal keys.
-            rows = [(*r, key(r[0]), f"{tag('u', r[4])} {tag('t', r[3])}") for r in rows]
+            tag = sqlite_fts.tag
+            # A row's key (sqlite_fts.key: the id's 48-bit time and 12-bit sequence, times 8)
+            # with tie-breaker 0; _DEDUPE_KEYS settles the rare equal keys afterwards.
+            rows = [
+                (*r, int(r[0][:8] + r[0][9:13] + r[0][15:18], 16) << 3, _tags(r[4], r[3], tag))
+                for r in rows
+            ]
         sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"  # noqa: S608
         _raw().executemany(sql, rows)
 
@@ -647,12 +783,22 @@ class _SQLiteWriter(_Writer):
             self.fts_columns = False
             db.session.commit()
             conn = db.session.connection()
-            conn.exec_driver_sql(_DEDUPE_KEYS)
-            for sql in saved:
-                conn.exec_driver_sql(sql)
-            sqlite_fts.restore(conn)  # the triggers, and the FTS index rebuilt from messages
+            # The keys made unique, the indexes built, then the triggers and the FTS index
+            # rebuilt from messages (sqlite_fts.restore).
+            for sql in (_DEDUPE_KEYS, *saved, None):
+                started = time.perf_counter()
+                if sql is None:
+                    sqlite_fts.restore(conn)
+                else:
+                    conn.exec_driver_sql(sql)
+                label = sql or "the FTS triggers, and the FTS index rebuilt"
+                log.info("seed: %.1f s for %s", time.perf_counter() - started, label[:90])
             conn.exec_driver_sql("PRAGMA cache_size = -2000")
             db.session.commit()
+
+
+def _tags(user_id: str, thread_id: str, tag: Callable[[str, str], str]) -> str:
+    return f"{tag('u', user_id)} {tag('t', thread_id)}"
 
 
 # Rows whose search keys are equal (same millisecond and sequence bits): renumber their whole key
@@ -670,7 +816,8 @@ class _PostgresWriter(_Writer):
 
     chunk = 50_000
 
-    def __init__(self) -> None:
+    def __init__(self, raw: Any = None) -> None:
+        self.raw = raw  # a psycopg2 connection of its own (a seed worker), else the session's
         self.jobs: queue.Queue[tuple[str, str] | None] = queue.Queue(maxsize=2)
         self.worker: threading.Thread | None = None
         self.error: BaseException | None = None
@@ -680,7 +827,8 @@ class _PostgresWriter(_Writer):
         csv.writer(buf).writerows(rows)  # None is an empty unquoted field: NULL in COPY's CSV
         sql = f"COPY {table} ({', '.join(cols)}) FROM STDIN WITH (FORMAT csv)"
         if self.worker is None:
-            self.worker = threading.Thread(target=self._copy, args=(_raw(),), daemon=True)
+            raw = self.raw if self.raw is not None else _raw()
+            self.worker = threading.Thread(target=self._copy, args=(raw,), daemon=True)
             self.worker.start()
         self.jobs.put((sql, buf.getvalue()))
         if self.error is not None:
@@ -695,6 +843,10 @@ class _PostgresWriter(_Writer):
             self.error = exc
             while self.jobs.get() is not None:  # unblock the producer until it stops
                 pass
+
+    def finish(self) -> None:
+        """Wait for every queued COPY; raise what failed."""
+        self._join()
 
     def _join(self) -> None:
         """Wait for every queued COPY; raise what failed."""
@@ -725,19 +877,38 @@ class _PostgresWriter(_Writer):
                 yield
         finally:
             db.session.rollback()
+            db.session.close()
+            _pg_restore(db.engine, dropped)
+
+
+def _pg_restore(engine: sa.Engine, dropped: tuple[list[str], list[str], list[str]]) -> None:
+    """Re-create what _pg_drop_for_load dropped: keys, then indexes, then foreign keys.
+
+    Keys and indexes are sorted builds, run a few at a time on their own connections (the
+    server works on several while one waits for a CPU); the GIN index, the longest, goes first.
+    Foreign keys follow one by one, as each locks both of its tables.
+    """
+    keys, indexes, fks = dropped
+
+    def run(ddl: str) -> None:
+        started = time.perf_counter()
+        with engine.begin() as conn:
             # Sorted index builds and the foreign keys' validating joins, with room to work in.
-            db.session.execute(sa.text("SET maintenance_work_mem = '1GB'"))
-            db.session.execute(sa.text("SET work_mem = '256MB'"))
-            for ddl in dropped:
-                started = time.perf_counter()
-                db.session.execute(sa.text(ddl))
-                db.session.commit()
-                log.info("seed: %.1f s for %s", time.perf_counter() - started, ddl[:90])
-            db.session.execute(sa.text("RESET maintenance_work_mem"))
-            db.session.execute(sa.text("RESET work_mem"))
+            conn.execute(sa.text("SET LOCAL maintenance_work_mem = '1GB'"))
+            conn.execute(sa.text("SET LOCAL work_mem = '256MB'"))
+            conn.execute(sa.text(ddl))
+        log.info("seed: %.1f s for %s", time.perf_counter() - started, ddl[:90])
+
+    indexes = sorted(indexes, key=lambda ddl: " USING gin " not in ddl)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
+        for batch in (keys, indexes):
+            for future in [pool.submit(run, ddl) for ddl in batch]:
+                future.result()
+    for ddl in fks:
+        run(ddl)
 
 
-def _pg_drop_for_load(tables: Sequence[str]) -> list[str]:
+def _pg_drop_for_load(tables: Sequence[str]) -> tuple[list[str], list[str], list[str]]:
     """Drop the tables' foreign keys (both ways), constraints and indexes; the DDL to restore."""
     names = list(tables)
     fks = db.session.execute(
@@ -773,7 +944,7 @@ def _pg_drop_for_load(tables: Sequence[str]) -> list[str]:
         db.session.execute(sa.text(f'DROP INDEX "{name}"'))
     db.session.commit()
     return (
-        [f'ALTER TABLE "{t}" ADD CONSTRAINT "{n}" {d}' for t, n, d in keys]
-        + [d for _, _, d in indexes]
-        + [f'ALTER TABLE "{t}" ADD CONSTRAINT "{n}" {d}' for t, n, d in fks]
+        [f'ALTER TABLE "{t}" ADD CONSTRAINT "{n}" {d}' for t, n, d in keys],
+        [d for _, _, d in indexes],
+        [f'ALTER TABLE "{t}" ADD CONSTRAINT "{n}" {d}' for t, n, d in fks],
     )

@@ -155,6 +155,8 @@ TOPICS = (
         Still no refund on my side. My bank says nothing is pending.
         We only refund the shipping cost when the item was faulty.
         I've escalated the refund to billing as ticket {ticket}.
+        The refund shows as a credit note against invoice {invoice}.
+        Could you send the invoice number? Then I can match the refund to your payment.
         """,
     ),
     _topic(
@@ -232,7 +234,7 @@ TOPICS = (
         Why was I charged {amount} this month? I thought the {plan} plan was cheaper.
         My card was declined on renewal with ERR_PAYMENT_DECLINED, but it works elsewhere.
         Could you send me a copy of invoice {invoice} for our accounting? Email: {email}
-        I cancelled last month but was still charged {amount}. I'd like a refund.
+        I cancelled last month but was still charged {amount} on invoice {invoice}. I'd like a refund.
         """,
         """
         Hi {first}, I've corrected invoice {invoice} and sent the new PDF to {email}.
@@ -240,6 +242,7 @@ TOPICS = (
         You can download every invoice from the billing page: {url}
         Card declines usually come from the bank. Could you try another card, or call them?
         I've refunded the {amount} charge; the subscription is cancelled now.
+        The refund for invoice {invoice} went out today, with a credit note.
         Thanks, the new invoice looks right.
         Can you add our purchase order number to invoice {invoice}?
         The VAT on invoice {invoice} is for your country; it changes if you add a VAT number.

@@ -29,6 +29,7 @@ ACTIONS = {
     "role": "admin",
     "create": "admin",
     "erase": "admin",
+    "cleanup": "moderator",
 }
 VERBS = {
     "deactivate": "deactivate",
@@ -36,6 +37,7 @@ VERBS = {
     "role": "change the role of",
     "create": "create",
     "erase": "erase",
+    "cleanup": "clean up the messages of",
 }
 # Audit actions that an action undoes: who did them decides who may undo them.
 UNDOES = {"reactivate": ("user.deactivate",)}

@@ -352,19 +352,49 @@ def open_thumbnail(viewer: User, attachment_id: str) -> tuple[Path, str, Attachm
         raise NotFound("There is no such file.")
     thumb = thumbnail_path(att.storage_name)
     if not thumb.is_file():
-        original = Path(current_app.config["UPLOAD_DIR"]) / att.storage_name
-        try:
-            info = make_thumbnail(original, thumb) if original.is_file() else None
-        except ValidationFailed:
-            info = None
-        if info is None:
+        if not _fill_metadata(att):
             raise NotFound("There is no such file.")
-        url = att.url if att.url and att.url.startswith("/") else f"/api/v1/uploads/{att.id}"
-        att.meta = {**(att.meta or {}), **image_metadata(info, url + "/thumbnail")}
         db.session.commit()
     with open(thumb, "rb") as f:
         mime = "image/png" if f.read(8) == b"\x89PNG\r\n\x1a\n" else "image/jpeg"
     return thumb, mime, att
+
+
+def _fill_metadata(att: Attachment) -> bool:
+    """Make a stored image's thumbnail and put its metadata on the row (the caller commits);
+    False when the original is missing or is not an image we can read."""
+    if att.storage_name is None:
+        return False
+    original = Path(current_app.config["UPLOAD_DIR"]) / att.storage_name
+    try:
+        info = make_thumbnail(original, thumbnail_path(att.storage_name))
+    except (ValidationFailed, OSError):
+        return False
+    if info is None:
+        return False
+    thumbnail_url = f"/api/v1/uploads/{att.id}/thumbnail"  # the route, as CONTRACTS.md has it
+    att.meta = {**(att.meta or {}), **image_metadata(info, thumbnail_url)}
+    return True
+
+
+def fill_image_metadata(limit: int = 1000) -> int:
+    """Thumbnails and width/height/thumbnail metadata for up to `limit` stored images without
+    them (the seed's demo images; any other such image gets its own on first request). How
+    many were filled."""
+    rows = db.session.scalars(
+        sa.select(Attachment)
+        .where(Attachment.type == "image", Attachment.storage_name.is_not(None))
+        .order_by(Attachment.id)
+    )
+    filled = 0
+    for att in rows:
+        if filled >= limit:
+            break
+        meta = att.meta if isinstance(att.meta, dict) else {}
+        if not isinstance(meta.get("thumbnail"), dict) and _fill_metadata(att):
+            filled += 1
+    db.session.commit()
+    return filled
 
 
 def purge_unattached(older_than: timedelta, *, dry_run: bool = False) -> tuple[int, int]:

@@ -100,5 +100,13 @@
     target.focus();
   });
 
+  // The reports queue: choosing what to do with a report moves straight to its reason.
+  document.addEventListener("change", function (evt) {
+    var t = evt.target;
+    if (!t.matches || !t.matches(".resolve-form input[name=action]")) return;
+    var note = t.form && t.form.querySelector("input[name=note]");
+    if (note) note.focus();
+  });
+
   window.chatdeskToast = toast;
 })();

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from dashboard.extensions import db
 from dashboard.models import Attachment, AuditLog
+from dashboard.services import uploads
 from tests.images import BLUE, RED, bomb_png, jpeg_rotated, open_image, png
 
 
@@ -214,3 +215,30 @@ def test_an_image_stored_before_thumbnails_gets_one_on_first_request(api, factor
         meta = db.session.get(Attachment, old.id).meta
     assert meta["width"] == 640
     assert meta["thumbnail"]["url"] == f"/api/v1/uploads/{old.id}/thumbnail"
+
+
+def test_fill_image_metadata_gives_stored_images_their_thumbnails(api, factory, app):
+    """What the seed runs after writing its demo images."""
+    alice = factory.user()
+    msg = factory.message(factory.thread(alice, []), alice, "old")
+    folder = app.config["UPLOAD_DIR"]
+    os.makedirs(folder, exist_ok=True)
+    for name, data in (("okimage", png(64, 48)), ("notimage", b"garbage")):
+        with open(os.path.join(folder, name), "wb") as f:
+            f.write(data)
+    ok = factory.attachment(msg, alice, type="image", url="/u/ok", storage_name="okimage")
+    bad = factory.attachment(msg, alice, type="image", url="/u/bad", storage_name="notimage")
+    done = _upload(api, alice, png(10, 10), "done.png").get_json()
+    with app.app_context():
+        assert uploads.fill_image_metadata() == 1
+        assert uploads.fill_image_metadata() == 0  # nothing left to do
+        meta = db.session.get(Attachment, ok.id).meta
+        assert db.session.get(Attachment, bad.id).meta == {}
+        assert db.session.get(Attachment, done["id"]).meta == done["metadata"]
+    assert (meta["width"], meta["height"]) == (64, 48)
+    assert meta["thumbnail"] == {
+        "url": f"/api/v1/uploads/{ok.id}/thumbnail",
+        "width": 64,
+        "height": 48,
+    }
+    assert os.path.isfile(os.path.join(folder, "okimage.thumb"))

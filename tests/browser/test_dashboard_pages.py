@@ -88,7 +88,7 @@ def test_support_and_moderator_use_the_dashboard(page, live_server, data):
 
     page.goto(f"{base}/dashboard/reports")
     assert page.get_by_text(XSS_CONTENT).is_visible()
-    assert page.get_by_role("button", name="Resolve").count() == 0
+    assert page.get_by_role("radio", name="Dismiss").count() == 0
     resp = page.goto(f"{base}/dashboard/audit")
     assert resp.status == 403 and page.get_by_role("heading", name="Not allowed").is_visible()
     screenshot(page, "forbidden")
@@ -99,12 +99,9 @@ def test_support_and_moderator_use_the_dashboard(page, live_server, data):
     page.goto(f"{base}/dashboard/reports")
     screenshot(page, "reports")
     row = page.locator("#report-rows tr", has_text="Buy cheap watches")
-    row.get_by_label("Resolution").select_option("hide")
-    row.get_by_label("Reason").fill("advertising")
-    row.get_by_role("button", name="Resolve").click()
-    dialog = page.locator("#confirm-dialog")
-    assert dialog.is_visible()  # the confirm step (a <dialog>, not window.confirm)
-    dialog.get_by_role("button", name="Confirm").click()
+    row.get_by_label("Hide message").check()
+    row.get_by_label("Reason").fill("advertising")  # the inline confirm step: reason, then
+    row.get_by_role("button", name="Hide the message").click()
     page.locator(".toast", has_text="Message hidden").wait_for()
     assert page.locator("#report-rows tr", has_text="Buy cheap watches").count() == 0
     assert page.locator("#report-rows tr").count() == 1
@@ -175,7 +172,9 @@ def test_pages_refresh_on_live_events(page, live_server, data, factory):
         page.locator("#report-rows tr", has_text="fresh trouble").wait_for()
         assert page.locator("#report-rows tr").count() == 3
         # while a moderator types a reason, a live refresh leaves the queue alone
-        note = page.locator("#report-rows tr", has_text="fresh trouble").get_by_label("Reason")
+        fresh = page.locator("#report-rows tr", has_text="fresh trouble")
+        fresh.get_by_label("Dismiss").check()
+        note = fresh.get_by_label("Reason")
         note.fill("half-typed")
         factory.report(factory.message(data["thread"], data["alice"], "later"), data["evil"], "x")
         page.evaluate("document.body.dispatchEvent(new CustomEvent('live:report'))")

@@ -154,3 +154,163 @@ def test_a_burst_of_presence_events_refreshes_each_live_part_once(
     page.wait_for_timeout(1500)
     assert 1 <= len(count_gets) <= 2, len(count_gets)
     expect(page.locator("[data-count=online_now]")).to_have_text("1")
+
+
+# -- 6. the reports table fits; 12. archive the reported thread from the queue -------------
+
+
+def reports_data(factory: Any) -> dict[str, Any]:
+    factory.user(role="moderator", username="mo", password=TEST_PASSWORD)
+    ann = factory.user(username="annabelle.longname-reporter")
+    ben = factory.user(username="benedict.verylongusername")
+    thread = factory.thread(ann, [ben], title="Order A-1042 never arrived")
+    words = "This is a rather long reported message that keeps going and going " * 3
+    bad = factory.message(thread, ben, words.strip())
+    factory.report(bad, ann, "Abusive language and repeated spam links " * 2)
+    other = factory.thread(ben, [ann], title="Second thread")
+    factory.report(factory.message(other, ben, "buy cheap watches"), ann, "spam")
+    return {"thread": thread, "bad": bad, "other": other}
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_reports_queue_fits_the_screen(
+    page: Any, live_server: Any, factory: Any, width: int
+) -> None:
+    """Finding 6: every report's resolve controls are inside the viewport, no sideways scroll."""
+    reports_data(factory)
+    log_in(page, live_server.url, "mo")
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{live_server.url}/dashboard/reports")
+    rows = page.locator("#report-rows tr[id^=report-]")
+    expect(rows).to_have_count(2)
+    for i in range(2):
+        row = rows.nth(i)
+        choice = row.get_by_label("Archive the thread")
+        if choice.count():  # (the old queue had a select instead)
+            choice.check()
+        for control in (
+            row.locator(".resolve-form"),
+            row.get_by_label("Reason"),
+            row.locator(".resolve-form button[type=submit]"),
+            row.get_by_role("link", name="in context"),
+        ):
+            # scroll the page down to it, never sideways: what a person sees without panning
+            control.evaluate(
+                "e => window.scrollTo(0, e.getBoundingClientRect().top + scrollY - 80)"
+            )
+            box = control.bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= width, (width, box)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_archiving_a_reported_thread_takes_three_actions_and_is_audited(
+    app: Any, page: Any, live_server: Any, factory: Any
+) -> None:
+    """Finding 12: open reports, choose "archive the thread", confirm with a reason."""
+    from dashboard.extensions import db
+    from dashboard.models import AuditLog, Report, Thread
+
+    data = reports_data(factory)
+    base = live_server.url
+    log_in(page, base, "mo")  # the overview
+    page.get_by_role("navigation", name="Dashboard").get_by_role("link", name="Reports").click()
+    row = page.locator("#report-rows tr", has_text="rather long reported message")
+    row.get_by_label("Archive the thread").check()  # 2: choose (focus moves to the reason)
+    expect(row.get_by_label("Reason")).to_be_focused()
+    page.keyboard.type("Abuse, thread closed")
+    row.get_by_role("button", name="Archive the thread").click()  # 3: confirm with the reason
+    page.locator(".toast", has_text="Thread archived").wait_for()
+    expect(page.locator("#report-rows tr[id^=report-]")).to_have_count(1)
+    with app.app_context():
+        thread = db.session.get(Thread, data["thread"].id)
+        assert thread.is_archived
+        actions = {
+            (a.action, a.target_type, a.reason) for a in db.session.scalars(db.select(AuditLog))
+        }
+        assert ("thread.archive", "thread", "Abuse, thread closed") in actions
+        assert ("report.action", "report", "Abuse, thread closed") in actions
+        states = {r.message_id: r.state for r in db.session.scalars(db.select(Report))}
+        assert states[data["bad"].id] == "actioned"
+        assert not db.session.get(Thread, data["other"].id).is_archived
+
+
+# -- 13. smaller ones ----------------------------------------------------------------------
+
+
+def test_archiving_one_thread_asks_to_confirm(
+    app: Any, page: Any, live_server: Any, factory: Any
+) -> None:
+    """Finding 13: archiving a single thread confirms first (Cancel leaves it active)."""
+    from dashboard.extensions import db
+    from dashboard.models import Thread
+
+    factory.user(role="moderator", username="mo", password=TEST_PASSWORD)
+    ann, ben = factory.user(username="ann"), factory.user(username="ben")
+    thread = factory.thread(ann, [ben], title="Please archive me")
+    log_in(page, live_server.url, "mo")
+    page.goto(f"{live_server.url}/dashboard/threads/{thread.id}")
+    page.get_by_text("Archive thread…").click()
+    page.get_by_label("Reason").fill("resolved")
+    page.get_by_role("button", name="Archive", exact=True).click()
+    dialog = page.locator("#confirm-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Archive this thread?")
+    dialog.get_by_role("button", name="Cancel").click()
+    page.wait_for_timeout(300)
+    with app.app_context():
+        assert not db.session.get(Thread, thread.id).is_archived
+    page.get_by_role("button", name="Archive", exact=True).click()
+    dialog.get_by_role("button", name="Confirm").click()
+    expect(page.locator("#thread-header .badge")).to_have_text("Archived")
+
+
+def test_add_a_staff_account_is_where_an_admin_finds_it(
+    page: Any, live_server: Any, factory: Any
+) -> None:
+    """Finding 13: the "Add a staff account" control is on screen on arrival, above the list."""
+    factory.user(role="admin", username="ada", password=TEST_PASSWORD)
+    for i in range(60):
+        factory.user(username=f"user{i:02d}")
+    log_in(page, live_server.url, "ada")
+    page.goto(f"{live_server.url}/dashboard/users")
+    opener = page.get_by_text("Add a staff account")
+    box = opener.bounding_box()
+    assert box and box["y"] + box["height"] <= 900, box  # no scrolling past 50+ rows
+    opener.click()
+    field = page.get_by_label("Username", exact=True)
+    expect(field).to_be_visible()
+    assert field.bounding_box()["y"] < 900
+
+
+# -- 7. the audit log names its targets ------------------------------------------------------
+
+
+def test_the_audit_log_names_and_links_its_targets(
+    app: Any, page: Any, live_server: Any, factory: Any
+) -> None:
+    """Finding 7: a thread's title, a username, a message's excerpt, each a link."""
+    from dashboard.extensions import db
+    from dashboard.models import User
+    from dashboard.services import moderation
+    from dashboard.services import threads as threads_service
+    from dashboard.services import users as users_service
+
+    mod = factory.user(role="moderator", username="mo", password=TEST_PASSWORD)
+    kim = factory.user(username="kim.jones9164")
+    thread = factory.thread(kim, [], title="Refund for A-1042")
+    msg = factory.message(thread, kim, "Where is my refund?")
+    with app.app_context():
+        actor = db.session.get(User, mod.id)
+        threads_service.archive_thread(actor, thread.id, "done")
+        moderation.hide_message(actor, msg.id, "rude")
+        users_service.set_active(actor, kim.id, False, "spammer")
+    log_in(page, live_server.url, "mo")
+    page.goto(f"{live_server.url}/dashboard/audit")
+    table = page.locator("#audit-results table")
+    expect(table.get_by_role("link", name="Refund for A-1042")).to_be_visible()
+    expect(table.get_by_role("link", name="kim.jones9164")).to_be_visible()
+    expect(table.get_by_role("link", name="Where is my refund?")).to_be_visible()
+    assert thread.id not in table.inner_text() and kim.id not in table.inner_text()
+    table.get_by_role("link", name="Where is my refund?").click()
+    page.wait_for_url(re.compile(rf"/dashboard/threads/{thread.id}\?around={msg.id}"))
+    expect(page.locator(f"#m-{msg.id}")).to_be_visible()

@@ -111,3 +111,26 @@ def test_api_results_carry_the_message_status(app, client, factory):
     login(client, ann)
     items = client.get("/api/v1/search?q=refund").get_json()["items"]
     assert {i["id"]: i["status"] for i in items} == {read.id: "read", unread.id: "delivered"}
+
+
+def test_relevance_says_what_it_ranked_on_the_page_and_in_the_api(client, corpus, factory):
+    """A few matches are all ranked, and both the page and the API say so; a bad order is 422."""
+    staff = factory.user(role="support", password=TEST_PASSWORD)
+    login(client, staff)
+    html = client.get("/dashboard/search?q=refund&order=relevance").get_data(as_text=True)
+    assert "most relevant first" in html and "ranked among all matches" in html
+    assert "ranked among" not in client.get("/dashboard/search?q=refund").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": get_csrf(client, "/dashboard/search")})
+    alice = factory.user(username="alice2", password=TEST_PASSWORD)
+    t = factory.thread(alice, [], title="Alice 2")
+    factory.message(t, alice, "refund refund refund please")
+    factory.message(t, alice, "a refund")
+    client.delete_cookie("session")
+    login(client, alice)
+    body = client.get("/api/v1/search?q=refund&order=relevance").get_json()
+    assert body["order"] == "relevance" and body["rankedWindow"] is None
+    assert body["items"][0]["content"] == "refund refund refund please"
+    newest = client.get("/api/v1/search?q=refund").get_json()
+    assert newest["order"] == "newest" and "rankedWindow" not in newest
+    resp = client.get("/api/v1/search?q=refund&order=best")
+    assert resp.status_code == 422 and resp.get_json()["error"]["code"] == "validation_failed"

@@ -19,6 +19,8 @@ from dashboard.extensions import db
 from dashboard.models import User
 from dashboard.services import search as search_service
 from dashboard.services.search import schema
+from dashboard.services.search.backends import postgres
+from dashboard.services.search.tuning import DEFAULT, Tuning
 
 
 @pytest.fixture
@@ -43,10 +45,12 @@ def tokens(factory):  # type: ignore[no-untyped-def]
     return SimpleNamespace(kim=kim, sam=sam, m=m)
 
 
-def keys(app, tokens, q):  # type: ignore[no-untyped-def]
+def keys(app, tokens, q, tuning=DEFAULT, strategies=None):  # type: ignore[no-untyped-def]
     with app.app_context():
         viewer = db.session.get(User, tokens.sam.id)
-        res = search_service.search(viewer, q, all_threads=True)
+        res = search_service.search(viewer, q, all_threads=True, tuning=tuning)
+        if strategies is not None:
+            strategies.add(res.strategy)
         by_id = {v.id: k for k, v in vars(tokens.m).items()}
         return {by_id[h.message.id] for h in res.items}
 
@@ -89,6 +93,26 @@ def test_a_searcher_finds_tokens_with_punctuation(app, tokens):
     got = {query: keys(app, tokens, query) for query, _ in CASES}
     wrong = {q: (got[q], want) for q, want in CASES if got[q] != want}
     assert not wrong, wrong
+
+
+@pytest.mark.postgres_only
+def test_postgres_rum_path_finds_the_same(app, tokens):
+    """Migration 0006 re-made the RUM index (when the server has rum) over the new column."""
+    with app.app_context():
+        db.session.execute(sa.text("ANALYZE messages"))  # the cost model reads the statistics
+        db.session.commit()
+        postgres.forget_stats()
+        if not postgres._has_rum():
+            assert not db.session.scalar(
+                sa.text("SELECT count(*) FROM pg_available_extensions WHERE name = 'rum'")
+            )
+            pytest.skip("this PostgreSQL server has no rum extension")
+    rum = Tuning(rum_max=10**9, rum_entry_us=0.0, rum_row_us=0.0, walk_row_us=1e9)
+    used: set[str] = set()
+    got = {query: keys(app, tokens, query, rum, used) for query, _ in CASES}
+    wrong = {q: (got[q], want) for q, want in CASES if got[q] != want}
+    assert not wrong, wrong
+    assert any(s.startswith("rum") for s in used), used
 
 
 def test_the_token_is_highlighted_in_the_snippet(app, tokens):

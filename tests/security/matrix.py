@@ -82,6 +82,8 @@ HTTP: dict[tuple[str, str], Row] = {
     ("dashboard.watched_words_list", "GET"): staff("moderator"),
     ("dashboard.watched_word_add", "POST"): staff("moderator"),
     ("dashboard.watched_word_delete", "POST"): staff("moderator"),
+    ("dashboard.user_cleanup", "POST"): staff("moderator"),
+    ("dashboard.user_cleanup_undo", "POST"): staff("moderator"),
     ("dashboard.user_deactivate", "POST"): staff("moderator"),
     ("dashboard.user_reactivate", "POST"): staff("moderator"),
     ("dashboard.threads_bulk", "POST"): staff("moderator"),

@@ -85,6 +85,19 @@ class World:
             db.session.commit()
             return rule.id
 
+    def cleanup(self):  # type: ignore[no-untyped-def]
+        """(user id, audit id) of a spam clean-up an admin made, ready to undo."""
+        from dashboard.models import User
+        from dashboard.services import cleanup
+
+        admin = self.factory.user(role="admin")
+        spammer = self.factory.user()
+        self.factory.message(self.factory.thread(spammer), spammer, "spam")
+        with self.factory.app.app_context():
+            actor = db.session.get(User, admin.id)
+            done = cleanup.clean_up(actor, spammer.id, window="all", reason="spam")
+            return spammer.id, done.audit_id
+
     def request_for(self, endpoint: str) -> tuple[str, dict[str, Any]]:
         """(path, form data) for a request to `endpoint` that succeeds for an allowed role."""
         from flask import url_for
@@ -136,6 +149,11 @@ class World:
             case "dashboard.watched_word_add":
                 n = self.factory.user().username
                 return url(), {"kind": "word", "pattern": f"w{n}", "action": "flag"}
+            case "dashboard.user_cleanup":
+                return url(user_id=self.message().user_id), {"window": "all", **reason}
+            case "dashboard.user_cleanup_undo":
+                user_id, audit_id = self.cleanup()
+                return url(user_id=user_id, audit_id=audit_id), {}
             case "dashboard.watched_word_delete":
                 return url(rule_id=self.watched_word()), {}
             case _:

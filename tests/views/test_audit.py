@@ -106,7 +106,8 @@ def test_staff_actions_show_up_in_the_log(app, client, factory, login_as):
     )
     html = client.get("/dashboard/audit?action=user.deactivate").get_data(as_text=True)
     assert reasons(html) == ["r-deact"]
-    assert f">{admin.username}</a>" in html and f"user {target.id}" in html
+    assert f">{admin.username}</a>" in html
+    assert f'<a href="/dashboard/users/{target.id}">target</a>' in html  # the name, linked
 
 
 def test_htmx_filter_returns_just_the_results(client, login_as):
@@ -133,3 +134,36 @@ def test_audit_queries_do_not_grow_with_the_page(app, client, factory, login_as,
         assert len(reasons(resp.get_data(as_text=True))) == size
         counts[size] = n
     assert counts[2] == counts[10], counts
+
+
+def test_targets_show_names_and_links_batch_loaded(app, client, factory, login_as, monkeypatch):
+    """Issue 13, finding 7: titles, usernames and excerpts instead of raw ids, no N+1."""
+    from .pages_support import count_queries
+
+    login_as("moderator")
+    mod = factory.user(role="moderator", username="mira")
+    kim = factory.user(username="kim.jones9164")
+    thread = factory.thread(kim, [], title="Refund for A-1042")
+    msg = factory.message(thread, kim, "Where is my refund for order A-1042?")
+    report = factory.report(msg, mod, "spam")
+    for n in range(5):
+        at = datetime(2026, 1, 1, n)
+        add_entry(app, mod, "thread.archive", "thread", thread.id, at, f"r-t{n}")
+        add_entry(app, mod, "user.deactivate", "user", kim.id, at, f"r-u{n}")
+        add_entry(app, mod, "message.hide", "message", msg.id, at, f"r-m{n}")
+        add_entry(app, mod, "report.dismiss", "report", report.id, at, f"r-r{n}")
+    add_entry(app, mod, "thread.purge", "thread", "purged-id", datetime(2025, 12, 31), "r-gone")
+    html = client.get("/dashboard/audit").get_data(as_text=True)
+    assert f'<a href="/dashboard/threads/{thread.id}">Refund for A-1042</a>' in html
+    assert f'<a href="/dashboard/users/{kim.id}">kim.jones9164</a>' in html
+    around = f"/dashboard/threads/{thread.id}?around={msg.id}#m-{msg.id}"
+    assert f'<a href="{around}">Where is my refund for order A-1042?</a>' in html
+    assert f'<a href="{around}">report of “Where is my refund for order A-1042?”</a>' in html
+    assert "thread (gone)" in html and f"thread {thread.id}" not in html
+    counts = {}
+    for size in (4, 21):
+        monkeypatch.setattr(audit, "PAGE_SIZE", size)
+        n, resp = count_queries(app, lambda: client.get("/dashboard/audit"))
+        assert len(reasons(resp.get_data(as_text=True))) == size
+        counts[size] = n
+    assert counts[21] == counts[4], counts  # one query per target type, whatever the page

@@ -36,7 +36,7 @@ def test_queue_lists_open_reports_oldest_first_escaped(app, client, factory, log
     assert "<script>alert" not in html and "<b onclick" not in html
     assert html.index(f'id="report-{first.id}"') < html.index(f'id="report-{other.id}"')
     assert ">reporter</a>" in html and "just now" in html
-    assert 'hx-trigger="live:report from:body"' in html
+    assert 'hx-trigger="live:report delay:500ms from:body"' in html
 
 
 def test_dismiss_removes_the_row_with_a_toast_and_is_audited(app, client, factory, login_as):

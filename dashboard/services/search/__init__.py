@@ -84,6 +84,7 @@ def search(
         result.next_cursor = encode_cursor(order_used, page.next_key) if page.next_key else None
         result.total, result.total_capped = page.total, page.capped
         result.strategy = page.strategy
+        result.ranked_window = page.window
         if not page.pairs and backend.only_stop_words(q):
             result.warnings.append(
                 "The words are too common to search for (like “the” or “and”); add others."

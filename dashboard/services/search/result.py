@@ -51,6 +51,18 @@ class SearchResult:
     elapsed_ms: float = 0.0
     strategy: str = ""
     searched: bool = False  # False when the query had nothing to search for
+    # Relevance only: None when every match was ranked, else the size of the newest window
+    # of matches that was ranked (see docs/search.md, "Relevance").
+    ranked_window: int | None = None
+
+    @property
+    def ranking_label(self) -> str:
+        """What a relevance order ranked: every match, or the newest window of them."""
+        if self.order != "relevance":
+            return ""
+        if self.ranked_window is None:
+            return "ranked among all matches"
+        return f"ranked among the newest {self.ranked_window:,} matches"
 
     @property
     def total_label(self) -> str:
@@ -60,13 +72,18 @@ class SearchResult:
 
 
 class Page(NamedTuple):
-    """A strategy's answer: the page's pairs, the next cursor key, the total and its name."""
+    """A strategy's answer: the page's pairs, the next cursor key, the total and its name.
+
+    `window` (relevance only): None when every match was ranked, else how many of the newest
+    matches were.
+    """
 
     pairs: list[Pair]
     next_key: tuple[Any, ...] | None
     total: int
     capped: bool
     strategy: str
+    window: int | None = None
 
 
 class Collected(NamedTuple):

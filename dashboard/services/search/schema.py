@@ -52,7 +52,7 @@ def pg_headline_text(column: str) -> str:
     return f"translate({column}, {_PUNCT_SQL}, {_SWAP_SQL})"
 
 
-# 0002's column (parsed as written), and the column since 0005 (punctuation splits words).
+# 0002's column (parsed as written), and the column since 0006 (punctuation splits words).
 PG_TEXT_V1 = "coalesce(content, '')"
 PG_TEXT = pg_index_text("coalesce(content, '')")
 
@@ -69,13 +69,61 @@ _PG_DROP_COLUMN = (
     f"DROP INDEX IF EXISTS {PG_INDEX}",
     f"ALTER TABLE messages DROP COLUMN IF EXISTS {PG_COLUMN}",
 )
-# 0002 (frozen: it makes the first column; 0005 replaces it).
+# 0002 (frozen: it makes the first column; 0006 replaces it).
 PG_UPGRADE = (*_pg_column(PG_TEXT_V1), HIDDEN_INDEX_DDL)
 PG_DOWNGRADE = (f"DROP INDEX IF EXISTS {HIDDEN_INDEX}", *_PG_DROP_COLUMN)
-# 0005: the column over pg_index_text() (a generated column's expression cannot be altered on
+# 0006: the column over pg_index_text() (a generated column's expression cannot be altered on
 # PostgreSQL 15, so it is dropped and added: every row is rewritten and the GIN rebuilt).
 PG_RETOKENIZE = (*_PG_DROP_COLUMN, *_pg_column(PG_TEXT))
 PG_UNRETOKENIZE = (*_PG_DROP_COLUMN, *_pg_column(PG_TEXT_V1))
+
+
+# The optional RUM index (PostgreSQL with the `rum` extension, e.g. Debian's postgresql-15-rum):
+# the tsvector with created_at attached, so "matches, newest first" comes off the index in
+# time order (`ORDER BY created_at <=| 'far future'`). GIN stays the portable default.
+PG_RUM_INDEX = "ix_messages_search_rum"
+PG_RUM_DDL = (
+    f"CREATE INDEX IF NOT EXISTS {PG_RUM_INDEX} ON messages USING rum "
+    f"({PG_COLUMN} rum_tsvector_addon_ops, created_at) "
+    f"WITH (attach = 'created_at', to = '{PG_COLUMN}')"
+)
+
+
+def rum_wanted() -> bool:
+    """False when CHATDESK_SEARCH_RUM is off (the migration and reindex then skip RUM)."""
+    import os
+
+    return os.environ.get("CHATDESK_SEARCH_RUM", "").lower() not in ("off", "0", "no", "false")
+
+
+def rum_available(bind: Any) -> bool:
+    """Whether this PostgreSQL server can load the rum extension (installed or installable)."""
+    import sqlalchemy as sa
+
+    return bool(
+        bind.execute(sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'rum'")).scalar()
+    )
+
+
+def create_rum_index(bind: Any) -> bool:
+    """CREATE EXTENSION rum and the RUM index when the server has the extension; False (and
+    nothing done) otherwise, or when CHATDESK_SEARCH_RUM=off. Safe to call again (used by
+    migration 0005 and `chatdesk reindex`)."""
+    import sqlalchemy as sa
+
+    if bind.dialect.name != "postgresql" or not rum_wanted() or not rum_available(bind):
+        return False
+    bind.execute(sa.text("CREATE EXTENSION IF NOT EXISTS rum"))
+    bind.execute(sa.text(PG_RUM_DDL))
+    return True
+
+
+def drop_rum_index(bind: Any) -> None:
+    """Drop the RUM index (the extension stays: other objects may use it)."""
+    import sqlalchemy as sa
+
+    if bind.dialect.name == "postgresql":
+        bind.execute(sa.text(f"DROP INDEX IF EXISTS {PG_RUM_INDEX}"))
 
 
 def include_object(
@@ -86,4 +134,7 @@ def include_object(
         return False
     if type_ == "column" and name in (PG_COLUMN, "search_rowid", "search_tags"):
         return False
-    return not (type_ == "index" and name in (PG_INDEX, HIDDEN_INDEX, "ix_messages_search_rowid"))
+    return not (
+        type_ == "index"
+        and name in (PG_INDEX, PG_RUM_INDEX, HIDDEN_INDEX, "ix_messages_search_rowid")
+    )

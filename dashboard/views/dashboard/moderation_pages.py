@@ -35,7 +35,7 @@ def report_resolve(report_id: str) -> ResponseReturnValue:
     """Dismiss a report or hide its message; the row leaves the queue with a toast."""
     form = ResolveReportForm()
     try:
-        report = reports.resolve(current_user, report_id, form.action.data or "", form.note.data)
+        reports.resolve(current_user, report_id, form.action.data or "", form.note.data)
     except ValidationFailed as exc:
         if not is_partial():
             flash(exc.message, "error")
@@ -49,8 +49,13 @@ def report_resolve(report_id: str) -> ResponseReturnValue:
             page=Page([row], None),
             error_for=report_id,
             error=exc.message,
+            chosen=form.action.data,
         ), 422
-    text = "Report dismissed." if report.state == "dismissed" else "Message hidden; report closed."
+    text = {
+        "dismiss": "Report dismissed.",
+        "hide": "Message hidden; report closed.",
+        "archive": "Thread archived; report closed.",
+    }.get(form.action.data or "", "Report resolved.")
     if not is_partial():
         flash(text, "success")
         return redirect(url_for("dashboard.reports"), 303)
@@ -69,7 +74,13 @@ def audit() -> ResponseReturnValue:
         page = audit_service.entries(filters, cursor)
     except BadRequest as exc:
         page, error, status = Page(), exc.message, 400
-    ctx = {"filters": filters, "page": page, "actions": audit_service.ACTIONS, "error": error}
+    ctx = {
+        "filters": filters,
+        "page": page,
+        "actions": audit_service.ACTIONS,
+        "error": error,
+        "targets": audit_service.describe_targets(page.items),
+    }
     if is_partial() and cursor:
         return render_template("dashboard/_audit_rows.html", **ctx), status
     if target() == "audit-results":

@@ -9,11 +9,19 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from ...auth import role_required, staff_required
-from ...forms import ReasonForm, RoleForm, StaffAccountForm, UserFilterForm, query_form
+from ...forms import (
+    CleanupForm,
+    ReasonForm,
+    RoleForm,
+    StaffAccountForm,
+    UserFilterForm,
+    query_form,
+)
 from ...models import User
+from ...services import cleanup as cleanup_service
 from ...services import staff_rules
 from ...services import users as users_service
-from ...services.errors import Conflict, Forbidden, ValidationFailed
+from ...services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..htmx import is_partial, target, with_toast
 from .blueprint import bp
 
@@ -119,6 +127,8 @@ def user_detail(user_id: str) -> ResponseReturnValue:
         detail=detail,
         reason_form=ReasonForm(formdata=None),
         role_form=RoleForm(formdata=None, role=detail.user.role),
+        cleanup_form=CleanupForm(formdata=None),
+        cleanups=cleanup_service.recent(user_id) if current_user.has_role("moderator") else [],
     )
 
 
@@ -183,3 +193,82 @@ def user_reactivate(user_id: str) -> ResponseReturnValue:
 def user_role(user_id: str) -> ResponseReturnValue:
     """Give a user another role (admins only, audited; their sessions end)."""
     return _account_action(user_id, "role")
+
+
+def _cleanup_panel(user_id: str, **ctx: Any) -> str:
+    detail = users_service.user_detail(user_id, threads=0, messages=0)
+    return render_template(
+        "dashboard/_user_cleanup.html",
+        detail=detail,
+        cleanup_form=ctx.pop("cleanup_form", None) or CleanupForm(formdata=None),
+        cleanups=cleanup_service.recent(user_id),
+        **ctx,
+    )
+
+
+@bp.post("/users/<user_id>/cleanup")
+@role_required("moderator")
+def user_cleanup(user_id: str) -> ResponseReturnValue:
+    """Hide all of a user's messages in a time window, maybe deactivate them (one audited
+    bulk action, undoable); their threads' open chats update live."""
+    form = CleanupForm()
+    try:
+        result = cleanup_service.clean_up(
+            current_user,
+            user_id,
+            window=form.window.data,
+            since=form.since.data,
+            until=form.until.data,
+            reason=form.reason.data,
+            deactivate=bool(form.deactivate.data),
+        )
+    except ValidationFailed as exc:
+        if not is_partial():
+            flash(exc.message, "error")
+            return redirect(url_for("dashboard.user_detail", user_id=user_id), 303)
+        panel = _cleanup_panel(
+            user_id,
+            cleanup_form=form,
+            cleanup_error=exc.message,
+            cleanup_fields=exc.details.get("fields", {}),
+        )
+        return panel, 422
+    name = result.user.username
+    if result.count:
+        threads = len(result.thread_ids)
+        text = (
+            f"Hid {result.count} message{'s' if result.count != 1 else ''} of {name} "
+            f"in {threads} thread{'s' if threads != 1 else ''}."
+        )
+    else:
+        text = f"{name} has no visible messages in that window."
+    if result.deactivated:
+        text += f" {name} was deactivated."
+    if not is_partial():
+        flash(text, "success")
+        return redirect(url_for("dashboard.user_detail", user_id=user_id), 303)
+    body = _cleanup_panel(user_id, done=result, oob=result.deactivated)
+    return with_toast(body, text)
+
+
+@bp.post("/users/<user_id>/cleanups/<audit_id>/undo")
+@role_required("moderator")
+def user_cleanup_undo(user_id: str, audit_id: str) -> ResponseReturnValue:
+    """Undo a spam clean-up: exactly the messages it hid come back (audited)."""
+    if not any(row.id == audit_id for row, _ in cleanup_service.recent(user_id, limit=100)):
+        raise NotFound("There is no such clean-up.")
+    try:
+        result = cleanup_service.undo(current_user, audit_id, request.form.get("reason"))
+    except Conflict as exc:
+        if not is_partial():
+            flash(exc.message, "error")
+            return redirect(url_for("dashboard.user_detail", user_id=user_id), 303)
+        return with_toast(_cleanup_panel(user_id), exc.message, 409)
+    n = result.count
+    text = f"Restored {n} message{'s' if n != 1 else ''} of {result.user.username}."
+    if result.reactivated:
+        text += f" {result.user.username} was reactivated."
+    if not is_partial():
+        flash(text, "success")
+        return redirect(url_for("dashboard.user_detail", user_id=user_id), 303)
+    return with_toast(_cleanup_panel(user_id, oob=result.reactivated), text)

@@ -92,8 +92,10 @@ class Backend:
         sql = (
             f"SELECT m.id, {self.rowid_sql} AS rid FROM (SELECT m.* FROM messages m "
             f"WHERE {inner_where} ORDER BY m.id DESC LIMIT :budget) m "
-            f"WHERE {where} LIMIT :lim"
+            f"WHERE {where} ORDER BY m.id DESC LIMIT :lim"
         )
+        # The outer ORDER BY costs nothing while the plan keeps the walk's order; when a join
+        # (a filter's set) does not, without it LIMIT would keep any rows, not the newest.
         params = {**q.params, "budget": budget, "lim": limit + 1}
         rows = db.session.execute(sa.text(sql), params).all()
         pairs: list[Pair] = sorted(((r[0], r[1]) for r in rows), reverse=True)
@@ -132,6 +134,36 @@ class Backend:
             {**q.params, "skip": budget - 1},
         ).all()
         return rows[0][0] if rows else None
+
+    # -- relevance -----------------------------------------------------------------------------
+
+    def relevance_window(self) -> int:
+        """How many of the newest matches relevance ranks at most (a hook: bm25() costs more)."""
+        return self.tuning.relevance_window
+
+    def relevance(self, q: Query, after: tuple[Any, ...] | None, limit: int) -> Page:
+        """Best first among every match when they are few, else among the newest window.
+
+        The candidates are the first `window` matches of the newest-first order, found by the
+        same strategies as a newest-first page (so they are complete: a strategy that runs out
+        of budget collects the rest). No next page there means they are every match: all are
+        ranked and the total is exact. Otherwise the newest `window` are ranked and the page
+        says so (`Page.window`). Ranking by score over the whole table would read every match
+        of a common word.
+        """
+        window = self.relevance_window()
+        newest = self.run(q, "newest", None, window)
+        if not newest.pairs:
+            return Page([], None, 0, False, f"relevance:all+{newest.strategy}")
+        exact = newest.next_key is None
+        how = f"relevance:{'all' if exact else 'window'}+{newest.strategy}"
+        sql = self.rank_sql(q, newest.pairs)
+        page = self.ranked(q, sql, after, limit, exact=exact, how=how)
+        return page._replace(window=None if exact else window)
+
+    def rank_sql(self, q: Query, pairs: list[Pair]) -> str:
+        """`WITH c AS (… id, rid, score …)` over these matches (binding what it needs)."""
+        raise NotImplementedError
 
     def ranked(
         self,

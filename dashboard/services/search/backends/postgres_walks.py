@@ -32,6 +32,11 @@ class PgWalks:
         raise NotImplementedError
 
     def walk_budget(self, q: Query, budget: int, limit: int, selectivity: float | None) -> int:
+        if limit > 100 and selectivity and not q.narrowed:
+            # A relevance window (hundreds of rows): walk as far as the estimate says it
+            # takes, with room, rather than slice for the rest (slices re-read a common
+            # word's whole posting list each).
+            return max(budget, min(200_000, int(2 * (limit + 1) / selectivity)))
         if q.narrowed and selectivity:
             # The fence is costed for `budget` rows: when that is most of an author's (or a
             # thread's) messages, PostgreSQL bitmap-reads them all and sorts, where the walk

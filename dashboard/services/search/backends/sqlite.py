@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import sqlalchemy as sa
@@ -98,16 +99,16 @@ class SqliteBackend(FtsWalks, Backend):
             # Otherwise walk a little (common filters fill a page at once); past that budget
             # the matches are rare and the filters' own indexes collect the rest.
             return self.walk(q, after, limit, budget=t.sqlite_filter_walk)
+        if order == "relevance":
+            return self.relevance(q, after, limit)
         # With words: FTS5 drives, either all of a few matches (collect) or the newest
         # matches in its time-ordered rowid order (walk).
-        if q.has_phrase and order != "relevance":
+        if q.has_phrase:
             # FTS5 checks phrase positions lazily in rowid order: never count them all.
             return self.fts_walk(q, after, limit)
         # With author/thread tags, FTS5's matches mostly pass the filters: walk sooner.
         probe = t.sqlite_tagged_probe if q.fts_tags else t.sqlite_fts_probe
         size = self.text_size(q, probe)
-        if order == "relevance":
-            return self.relevance(q, after, limit, exact=size <= probe)
         if size > probe:
             if t.scratch_drivers and q.drivers and q.fq_words:
                 # mentions:/has: with common words: the filter's newest rows, matched in a
@@ -178,31 +179,21 @@ class SqliteBackend(FtsWalks, Backend):
         nxt = (pairs[limit - 1][0],) if len(pairs) > limit else None
         return Page(pairs[:limit], nxt, more.total, more.capped, "walk+collect")
 
-    def relevance(
-        self, q: Query, after: tuple[Any, ...] | None, limit: int, *, exact: bool
-    ) -> Page:
-        """Rank every match when few, else (bm25() is the cost) the newest window of them."""
-        if exact:
-            cand, how = q.where(text=False), "relevance:text"
-        else:
-            # Common words: FTS rowids are time-ordered, so the newest matches are a range.
-            floor = db.session.execute(
-                sa.text(
-                    "SELECT rowid FROM messages_fts WHERE messages_fts MATCH :fq "
-                    "ORDER BY rowid DESC LIMIT 1 OFFSET :skip"
-                ),
-                {**q.params, "skip": self.tuning.sqlite_relevance_window - 1},
-            ).scalar()
-            cand = f"f.rowid >= {q.bind(floor or 0)} AND {q.where(text=False)}"
-            how = "relevance:window"
-        # bm25() is lower for better matches: negate it so that higher is better.
-        sql = (
+    def relevance_window(self) -> int:
+        return self.tuning.sqlite_relevance_window
+
+    def rank_sql(self, q: Query, pairs: list[Pair]) -> str:
+        # bm25() is lower for better matches: negate it so that higher is better. The words
+        # alone (no tags): every row given matches them, and the tags column weighs 0 anyway.
+        q.params["rank_rids"] = json.dumps([r for _, r in pairs])
+        q.params["rank_fq"] = q.fq_words
+        return (
             "WITH c AS MATERIALIZED (SELECT m.id, m.search_rowid AS rid, "
             "-bm25(messages_fts, 1.0, 0.0) AS score FROM messages_fts f "
             "CROSS JOIN messages m ON m.search_rowid = f.rowid "
-            f"WHERE f.messages_fts MATCH :fq AND {cand}{_NOT_EXCLUDED if q.fn else ''})"
+            "WHERE f.messages_fts MATCH :rank_fq "
+            "AND f.rowid IN (SELECT value FROM json_each(:rank_rids)))"
         )
-        return self.ranked(q, sql, after, limit, exact=exact, how=how)
 
     # -- the page ------------------------------------------------------------------------------
 
