@@ -12,6 +12,12 @@ async mode without a database. The same 50 python-socketio clients
 
 Send-to-receive latency is measured from the send to each other participant's `message:new`.
 Targets (issue 4): chat rate ≥ 50% of the echo rate; chat p95 ≤ 100 ms at half the max rate.
+
+`--watched-words 500` (issue 13) sends support-chat sentences instead of bare ids, runs the
+chat server a second time with 500 watched-word rules installed (words, phrases, regexes and
+punctuated literals that the messages do not hit, so every message is scanned in full), and
+times the matcher itself over the same messages: per-message cost beside the run without
+rules (target: under 1 ms per message).
 """
 
 from __future__ import annotations
@@ -140,6 +146,75 @@ def count_messages(url: str) -> int:
     return int(n)
 
 
+SENTENCES = (
+    "Hi, I was charged twice for order A-1042 and would like a refund of one payment.",
+    "The app crashes on my Pixel 7 when I open the invoices page, since this morning's update.",
+    "Thanks! Could you tell me when the parcel ships? The tracking link says label created.",
+    "I can't log in with kim.jones9164@example.com, the reset email never arrives.",
+    "Our team plan renews on Friday; please move us to Business before then.",
+    "Sorry for the wait. I've escalated this to billing, you'll hear back within a day.",
+    "ok",
+    "Is there a way to export all our tickets as CSV for the audit next week?",
+)
+
+
+def bench_rules(n: int) -> list[dict[str, str]]:
+    """`n` watched-word rules in a realistic mix that the bench's messages never hit:
+    70% words, 15% phrases, 10% regexes (some with capitals, so IGNORECASE), 5% literals."""
+    from dashboard.services.word_matcher import normalize
+
+    stems = ("promo", "casino", "crypto", "loan", "pill", "bonus", "jackpot", "forex")
+    rules = []
+    for i in range(n):
+        stem = stems[i % len(stems)]
+        slot = i % 20
+        if slot < 14:
+            kind, pattern = "word", f"{stem}{i}x"
+        elif slot < 17:
+            kind, pattern = "phrase", f"free {stem} {i}"
+        elif slot < 19:
+            kind = "regex"
+            pattern = rf"\b{stem}{i}\d{{3,}}" if slot == 17 else rf"[A-Z]{{2}}{stem}{i}\S+"
+        else:
+            kind, pattern = "phrase", f"{stem}-{i}!"
+        norm = pattern if kind == "regex" else normalize(pattern)
+        rules.append({"kind": kind, "pattern": pattern, "normalized": norm, "action": "block"})
+    return rules
+
+
+def install_rules(url: str, rules: list[dict[str, str]]) -> None:
+    """Write the rules straight into `watched_words` (the server compiles them on start)."""
+    from dashboard.models import new_id, utcnow
+
+    eng = sa.create_engine(url)
+    with eng.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO watched_words (id, kind, pattern, normalized, action, created_at) "
+                "VALUES (:id, :kind, :pattern, :normalized, :action, :created_at)"
+            ),
+            [{**r, "id": new_id(), "created_at": utcnow()} for r in rules],
+        )
+    eng.dispose()
+
+
+def time_matcher(rules: list[dict[str, str]], texts: list[str]) -> float:
+    """The matcher's cost in µs per message over `texts`, best of 5 passes."""
+    from dashboard.services.word_matcher import Matcher, Rule
+
+    m = Matcher.build(
+        Rule(str(i), r["kind"], r["pattern"], r["action"]) for i, r in enumerate(rules)
+    )
+    assert not any(m.match(t) for t in texts), "a bench message hits a rule"
+    best = float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        for t in texts:
+            m.match(t)
+        best = min(best, (time.perf_counter() - t0) / len(texts))
+    return best * 1e6
+
+
 def start(argv: list[str], env: dict[str, str], port: int, ready_path: str) -> subprocess.Popen:
     proc = subprocess.Popen(
         argv,
@@ -169,8 +244,11 @@ class Fleet:
         users: list[tuple[str, str]],
         thread_of: list[str],
         auth: Callable[[int], dict[str, Any]],
+        realistic: bool = False,
     ):
         self.url, self.users, self.thread_of = url, users, thread_of
+        self.realistic = realistic
+        self.contents: list[str] = []
         self.sent: dict[str, float] = {}
         self.latencies: list[float] = []
         self.acked = 0
@@ -201,10 +279,15 @@ class Fleet:
     def _payload(self, i: int) -> dict[str, Any]:
         cid = uuid.uuid4().hex
         self.sent[cid] = time.perf_counter()
+        content = f"bench {cid[:8]}"
+        if self.realistic:
+            content += " " + SENTENCES[int(cid[:4], 16) % len(SENTENCES)]
+        if len(self.contents) < 5000:
+            self.contents.append(content)
         return {
             "clientId": cid,
             "threadId": self.thread_of[i],
-            "content": f"bench {cid[:8]}",
+            "content": content,
             "userId": self.users[i][0],
         }
 
@@ -333,7 +416,16 @@ def main() -> None:
         help="production: gunicorn wsgi:app (gevent) and a gevent echo; threading: python "
         "wsgi.py-style threads for both (the figures before gevent)",
     )
+    ap.add_argument(
+        "--watched-words",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also run the chat server with N watched-word rules (500 for issue 13) and time "
+        "the matcher per message beside the run without rules",
+    )
     args = ap.parse_args()
+    n_rules = args.watched_words
     gevent_mode = args.server == "production"
     mode = "gevent" if gevent_mode else "threading"
     chat_argv = (
@@ -369,34 +461,49 @@ def main() -> None:
         return {"token": jwt.encode(claims, key, algorithm="RS256")}
 
     results: dict[str, dict[str, dict[str, float]]] = {}
-    chat_port, echo_port = free_port(), free_port()
-    chat = start(
-        chat_argv,
-        {
-            "DATABASE_URL": url,
-            "SECRET_KEY": "bench",
-            "CLERK_JWT_KEY": pem,
-            "CLERK_ISSUER": ISSUER,
-            "CLERK_AUTHORIZED_PARTIES": PARTY,
-            "REDIS_URL": "",
-            "LOG_LEVEL": "WARNING",
-            "SEND_RATE_LIMIT": "1000000/minute",
-            "HOST": "127.0.0.1",
-        },
-        chat_port,
-        "/api/v1/openapi.json",
-    )
-    chat_pid = serving_pid(chat)
-    try:
-        fleet = Fleet(f"http://127.0.0.1:{chat_port}", users, thread_of, token)
-        measure(fleet, 2.0, None, None, chat_pid)  # warm-up
-        mx = measure(fleet, args.seconds, None, lambda: count_messages(url), chat_pid)
-        half = measure(fleet, args.seconds, mx["rate"] / 2, lambda: count_messages(url), chat_pid)
-        results["chat"] = {"max": mx, "half": half}
-        fleet.close()
-    finally:
-        chat.terminate()
-        chat.wait(timeout=10)
+    echo_port = free_port()
+    contents: list[str] = []
+
+    def run_chat(label: str) -> None:
+        chat_port = free_port()
+        chat = start(
+            chat_argv,
+            {
+                "DATABASE_URL": url,
+                "SECRET_KEY": "bench",
+                "CLERK_JWT_KEY": pem,
+                "CLERK_ISSUER": ISSUER,
+                "CLERK_AUTHORIZED_PARTIES": PARTY,
+                "REDIS_URL": "",
+                "LOG_LEVEL": "WARNING",
+                "SEND_RATE_LIMIT": "1000000/minute",
+                "HOST": "127.0.0.1",
+            },
+            chat_port,
+            "/api/v1/openapi.json",
+        )
+        chat_pid = serving_pid(chat)
+        try:
+            fleet = Fleet(
+                f"http://127.0.0.1:{chat_port}", users, thread_of, token, realistic=n_rules > 0
+            )
+            measure(fleet, 2.0, None, None, chat_pid)  # warm-up
+            mx = measure(fleet, args.seconds, None, lambda: count_messages(url), chat_pid)
+            half = measure(
+                fleet, args.seconds, mx["rate"] / 2, lambda: count_messages(url), chat_pid
+            )
+            results[label] = {"max": mx, "half": half}
+            contents.extend(fleet.contents[: 5000 - len(contents)])
+            fleet.close()
+        finally:
+            chat.terminate()
+            chat.wait(timeout=10)
+
+    run_chat("chat")
+    rules = bench_rules(n_rules) if n_rules else []
+    if rules:
+        install_rules(url, rules)
+        run_chat("rules")
 
     echo = start(
         [sys.executable, "-c", echo_script], {}, echo_port, "/socket.io/?EIO=4&transport=polling"
@@ -440,11 +547,39 @@ def main() -> None:
         print(f"{name:42} {a:12.1f} {b:14.1f}  {note}")
     ok_rate = ratio >= 0.5
     ok_p95 = c["half"]["p95"] <= 100
+    extra = ""
+    if rules:
+        r = results["rules"]
+        bare_us = time_matcher([], contents)
+        rules_us = time_matcher(rules, contents)
+        support = [f"bench 0f3a9c21 {text}" for text in SENTENCES]
+        support_us = time_matcher(rules, support * 50)
+        kinds = {k: sum(1 for x in rules if x["kind"] == k) for k in ("word", "phrase", "regex")}
+        print(
+            f"\nwatched words: {len(rules)} rules ({kinds['word']} words, {kinds['phrase']} "
+            f"phrases incl. punctuated literals, {kinds['regex']} regexes), none hit"
+        )
+        print(f"{'figure':42} {'no rules':>12} {f'{len(rules)} rules':>14}  note")
+        ww_rows = [
+            ("max rate, messages/s (persisted)", c["max"]["rate"], r["max"]["rate"], ""),
+            ("  server CPU ms per message at max", c["max"]["cpu_ms"], r["max"]["cpu_ms"], ""),
+            ("  latency p95 ms at half", c["half"]["p95"], r["half"]["p95"], ""),
+            (f"matcher µs per message ({len(contents)} sent)", bare_us, rules_us, "target < 1000"),
+            ("matcher µs per support sentence", 0.0, support_us, "target < 1000"),
+        ]
+        for name, a, b, note in ww_rows:
+            print(f"{name:42} {a:12.1f} {b:14.1f}  {note}")
+        delta = r["max"]["cpu_ms"] - c["max"]["cpu_ms"]
+        extra = (
+            f" ww_rules={len(rules)} ww_match_us={rules_us:.1f} ww_bare_us={bare_us:.2f} "
+            f"ww_cpu_ms_delta={delta:.2f} ww_rate={r['max']['rate']:.0f} "
+            f"ww_target={'met' if rules_us < 1000 else 'missed'}"
+        )
     print(
         f"RESULT chat_rate={c['max']['rate']:.0f} echo_rate={e['max']['rate']:.0f} "
         f"ratio={ratio:.2f} p50_half_ms={c['half']['p50']:.1f} "
         f"p95_half_ms={c['half']['p95']:.1f} rate_target={'met' if ok_rate else 'missed'} "
-        f"p95_target={'met' if ok_p95 else 'missed'}"
+        f"p95_target={'met' if ok_p95 else 'missed'}{extra}"
     )
 
 

@@ -5,8 +5,10 @@ directly). Text and word/phrase rules are compared in NFKC + casefold form, so a
 "REFUND", "Refund" and "refund" are one word. Words and phrases match on word boundaries:
 those made of word characters are looked up by token (a dict lookup per word of the
 message, whatever the rule count); the others, and every regex, go into one combined
-compiled pattern.
-Which rules matched is worked out rule by rule only when the combined pattern hits.
+pattern per group: punctuated literals (without their boundaries), regexes by a literal
+run every match must contain (`required_literal`), regexes without capitals (run without
+IGNORECASE, as the text is casefolded) and the other regexes. Which rules matched is worked
+out rule by rule only when a group's combined pattern hits.
 
 Regexes are validated when saved (`check_regex`): a length cap, a compile check, and no
 construct that can backtrack catastrophically (nested unbounded repeats, an unbounded repeat
@@ -124,6 +126,26 @@ def literal_regex(normalized: str) -> str:
     return f"{head}{body}{tail}"
 
 
+def required_literal(pattern: str, flags: int) -> str | None:
+    """The longest run of plain characters every match of `pattern` contains (casefolded, as
+    the text is), if it has one of 3 or more: a cheap prefilter for the regex."""
+    try:
+        items = list(sre_parse.parse(pattern, flags))
+    except (re.error, RecursionError):
+        return None
+    if any(op == sre_constants.BRANCH for op, _ in items):
+        return None  # a top-level alternation: no character run is required
+    best, run = "", ""
+    for op, arg in items:
+        if op == sre_constants.LITERAL:
+            run += chr(arg)
+            best = max(best, run, key=len)
+        else:
+            run = ""
+    best = best.casefold() if flags & re.IGNORECASE else best
+    return best if len(best) >= 3 else None
+
+
 def tokens_of(normalized: str) -> tuple[str, ...] | None:
     """The words of a rule when it is only words and spaces (matched by token), else None."""
     parts = tuple(normalized.split())
@@ -133,45 +155,80 @@ def tokens_of(normalized: str) -> tuple[str, ...] | None:
 
 
 @dataclass
+class _Group:
+    """Rules searched through one combined pattern, then checked one by one on a hit.
+
+    `prefilter` matches wherever any rule might (a superset: literal rules drop their word
+    boundaries there, which keeps the regex engine's fast first-character scan); only when it
+    hits are the rules' own exact patterns tried.
+    """
+
+    prefilter: re.Pattern[str]
+    rules: list[tuple[re.Pattern[str], Rule]]
+
+    def hits(self, norm: str, into: dict[str, Hit]) -> None:
+        if self.prefilter.search(norm) is None:
+            return
+        for compiled, rule in self.rules:
+            if rule.id not in into and (found := compiled.search(norm)) is not None:
+                into[rule.id] = Hit(rule, found.group())
+
+
+@dataclass
 class Matcher:
     """All rules compiled once; `match` finds the rules a text hits."""
 
     words: dict[str, list[Rule]] = field(default_factory=dict)
     phrases: dict[str, list[tuple[tuple[str, ...], Rule]]] = field(default_factory=dict)
-    regex_rules: list[tuple[re.Pattern[str], Rule]] = field(default_factory=list)
-    combined: re.Pattern[str] | None = None
+    groups: list[_Group] = field(default_factory=list)
     size: int = 0
 
     @classmethod
     def build(cls, rules: Iterable[Rule]) -> Matcher:
         """Compile `rules` (already validated when saved; a broken one is skipped)."""
         m = cls()
-        sources = []
+        literal: list[tuple[str, re.Pattern[str], Rule]] = []
+        anchored: list[tuple[str, re.Pattern[str], Rule]] = []
+        lower: list[tuple[str, re.Pattern[str], Rule]] = []
+        regex: list[tuple[str, re.Pattern[str], Rule]] = []
         for rule in rules:
             if rule.kind == "regex":
+                # The text is casefolded, so a pattern without capitals (no \S, no [A-Z]) needs
+                # no IGNORECASE, which slows a combined pattern several times over.
+                caseless = not any(ch.isupper() for ch in rule.pattern)
+                flags = 0 if caseless else FLAGS
                 try:
-                    compiled = re.compile(rule.pattern, FLAGS)
+                    compiled = re.compile(rule.pattern, flags)
                 except re.error:
                     continue
-                source = rule.pattern
+                must = required_literal(rule.pattern, flags)
+                if must is not None:  # found by its literal first, whatever else it has
+                    anchored.append((re.escape(must), compiled, rule))
+                else:
+                    src = f"(?:{rule.pattern})"
+                    (lower if caseless else regex).append((src, compiled, rule))
             else:
                 norm = normalize(rule.pattern)
                 toks = tokens_of(norm)
                 if toks is not None and len(toks) == 1:
                     m.words.setdefault(toks[0], []).append(rule)
-                    m.size += 1
-                    continue
-                if toks is not None:
+                elif toks is not None:
                     m.phrases.setdefault(toks[0], []).append((toks, rule))
-                    m.size += 1
+                elif norm.strip():
+                    # Text is normalised (casefolded) already: no IGNORECASE, which is slow.
+                    body = r"\s+".join(re.escape(part) for part in norm.split())
+                    literal.append((body, re.compile(literal_regex(norm)), rule))
+                else:
                     continue
-                source = literal_regex(norm)
-                compiled = re.compile(source, FLAGS)
-            m.regex_rules.append((compiled, rule))
-            sources.append(f"(?:{source})")
             m.size += 1
-        if sources:
-            m.combined = re.compile("|".join(sources), FLAGS)
+        for group, flags in ((literal, 0), (anchored, 0), (lower, 0), (regex, FLAGS)):
+            if group:
+                m.groups.append(
+                    _Group(
+                        re.compile("|".join(src for src, _, _ in group), flags),
+                        [(c, r) for _, c, r in group],
+                    )
+                )
         return m
 
     def __bool__(self) -> bool:
@@ -184,19 +241,16 @@ class Matcher:
         norm = normalize(text)
         hits: dict[str, Hit] = {}
         if self.words or self.phrases:
-            spans = [(t.group(), t.start(), t.end()) for t in TOKEN_RE.finditer(norm)]
-            words = self.words
-            phrases = self.phrases
-            for i, (tok, start, end) in enumerate(spans):
-                for rule in words.get(tok, ()):
-                    hits.setdefault(rule.id, Hit(rule, norm[start:end]))
-                for toks, rule in phrases.get(tok, ()):
-                    n = len(toks)
-                    if rule.id not in hits and tuple(s[0] for s in spans[i : i + n]) == toks:
-                        hits[rule.id] = Hit(rule, norm[start : spans[i + n - 1][2]])
-        if self.combined is not None and self.combined.search(norm):
-            for compiled, rule in self.regex_rules:
-                found = compiled.search(norm)
-                if found:
-                    hits.setdefault(rule.id, Hit(rule, found.group()))
+            tokens = TOKEN_RE.findall(norm)
+            words, phrases = self.words, self.phrases
+            for i, tok in enumerate(tokens):
+                if tok in words:
+                    for rule in words[tok]:
+                        hits.setdefault(rule.id, Hit(rule, tok))
+                if tok in phrases:
+                    for toks, rule in phrases[tok]:
+                        if rule.id not in hits and tuple(tokens[i : i + len(toks)]) == toks:
+                            hits[rule.id] = Hit(rule, " ".join(toks))
+        for group in self.groups:
+            group.hits(norm, hits)
         return list(hits.values())

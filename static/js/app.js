@@ -108,5 +108,17 @@
     if (note) note.focus();
   });
 
+  // A chart too wide for a phone scrolls in its own box: start at the newest days (the right).
+  function scrollChartsToNewest() {
+    Array.prototype.forEach.call(document.querySelectorAll(".chart-scroll"), function (box) {
+      box.scrollLeft = box.scrollWidth;
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", scrollChartsToNewest);
+  } else {
+    scrollChartsToNewest();
+  }
+
   window.chatdeskToast = toast;
 })();

@@ -314,3 +314,91 @@ def test_the_audit_log_names_and_links_its_targets(
     table.get_by_role("link", name="Where is my refund?").click()
     page.wait_for_url(re.compile(rf"/dashboard/threads/{thread.id}\?around={msg.id}"))
     expect(page.locator(f"#m-{msg.id}")).to_be_visible()
+
+
+# -- keyboard use ------------------------------------------------------------------------------
+
+
+def test_dashboard_keys_search_move_open_and_help(
+    page: Any, live_server: Any, factory: Any
+) -> None:
+    """`/` focuses search, `j`/`k` move through rows, Enter opens, `?` shows the keys."""
+    factory.user(role="moderator", username="mo", password=TEST_PASSWORD)
+    ann = factory.user(username="ann")
+    for title in ("Alpha", "Bravo", "Charlie"):
+        factory.thread(ann, [], title=title)
+    base = live_server.url
+    log_in(page, base, "mo")
+    errors = console_errors(page)
+
+    page.keyboard.press("/")  # the overview has no search field: the Search page opens
+    page.wait_for_url(re.compile(r"/dashboard/search"))
+    expect(page.locator("#search-q")).to_be_focused()
+
+    page.goto(f"{base}/dashboard/threads")
+    page.keyboard.press("/")
+    expect(page.get_by_label("Title contains")).to_be_focused()
+    page.keyboard.type("jk")  # typing in a field types; no row moves
+    expect(page.get_by_label("Title contains")).to_have_value("jk")
+    assert page.locator(".is-kbd-current").count() == 0
+    page.get_by_label("Title contains").fill("")
+    page.locator("h1").click()  # leave the field
+
+    rows = page.locator("#thread-rows tr[id^=t-]")
+    page.keyboard.press("j")
+    expect(rows.nth(0)).to_have_class(re.compile("is-kbd-current"))
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    page.keyboard.press("k")
+    expect(rows.nth(1)).to_have_class(re.compile("is-kbd-current"))
+    assert page.locator(".is-kbd-current").count() == 1
+    name = rows.nth(1).locator("th a").inner_text()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/dashboard/threads/[^?]+$"))
+    expect(page.locator("#thread-header h1")).to_contain_text(name)
+
+    page.keyboard.press("?")
+    dialog = page.locator("#keys-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Next / previous row")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    assert errors == [], errors
+
+
+RECORD_CSP = """
+window.__csp = [];
+document.addEventListener("securitypolicyviolation",
+  (e) => window.__csp.push(e.violatedDirective + " " + e.blockedURI + " " + e.sample));
+"""
+
+
+def test_the_thread_page_breaks_no_csp_rule(page: Any, live_server: Any, factory: Any) -> None:
+    """Finding 13: no CSP (inline style) violation on the thread page as a moderator uses it."""
+    factory.user(role="moderator", username="mo", password=TEST_PASSWORD)
+    ann, ben = factory.user(username="ann"), factory.user(username="ben")
+    thread = factory.thread(ann, [ben], title="Long thread")
+    msgs = [factory.message(thread, ann if i % 2 else ben, f"message {i}") for i in range(120)]
+    factory.attachment(msgs[60], ann, type="image", url="/static/favicon.svg")
+    page.add_init_script(RECORD_CSP)
+    errors = console_errors(page)
+    log_in(page, live_server.url, "mo")
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{live_server.url}/dashboard/threads/{thread.id}?around={msgs[60].id}")
+        page.wait_for_selector("body[data-live=connected]")
+        page.get_by_text("Load earlier messages").click()
+        page.get_by_text("Load later messages").click()
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("window.__csp") == [], width
+    page.locator(".message-action summary").first.click()
+    page.locator(".message-action input[name=reason]").first.fill("spam")
+    page.locator(".message-action button").first.click()
+    page.locator(".toast", has_text="Message hidden").wait_for()
+    page.get_by_text("Archive thread…").click()
+    page.get_by_label("Reason", exact=True).fill("done")
+    page.get_by_role("button", name="Archive", exact=True).click()
+    page.locator("#confirm-dialog").get_by_role("button", name="Confirm").click()
+    expect(page.locator("#thread-header .badge")).to_have_text("Archived")
+    assert page.evaluate("window.__csp") == []
+    assert errors == [], errors

@@ -202,3 +202,30 @@ def test_check_regex_accepts_ordinary_patterns():
         check_regex(ok)
     with pytest.raises(BadPattern):
         check_regex("(?P<name>x)")
+
+
+def test_matcher_groups_find_exactly_what_each_rule_matches():
+    """Each prefilter group (punctuated literals, regexes by a required literal, regexes with
+    and without capitals) finds its rules' matches and nothing else."""
+    rules = [
+        Rule("lit", "phrase", "A-1042!", "flag"),
+        Rule("anch", "regex", r"[A-Z]{2}promo\d+", "flag"),  # IGNORECASE, literal "promo"
+        Rule("mail", "regex", r"\S+@\S+\.test", "flag"),  # IGNORECASE, literal ".test"
+        Rule("caps", "regex", r"\b[A-Z]\d[A-Z] ?\d[A-Z]\d\b", "flag"),  # no literal
+        Rule("low", "regex", r"\d{3}-\d{4}", "flag"),  # no capitals, no literal
+        Rule("alt", "regex", r"buy (?:now|today)|act fast", "flag"),
+    ]
+    m = Matcher.build(rules)
+    assert len(m.groups) == 4
+
+    def ids(text):
+        return sorted(h.rule.id for h in m.match(text))
+
+    assert ids("order a-1042! is late") == ["lit"]
+    assert ids("order xa-1042! is late") == []  # word boundary before a letter
+    assert ids("get XYPROMO99 now") == ["anch"]
+    assert ids("write to Kim@Example.TEST") == ["mail"]
+    assert ids("ship to k1a 0b1 please") == ["caps"]
+    assert ids("call 555-1234") == ["low"]
+    assert ids("ACT FAST, buy today") == ["alt"]
+    assert ids("an ordinary message about a promo") == []

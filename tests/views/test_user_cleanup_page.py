@@ -48,7 +48,11 @@ def test_cleanup_then_undo_from_the_user_page(app, client, factory, login_as):
     toast = json.loads(resp.headers["HX-Trigger"])["toast"]
     assert toast == "Hid 1 message of spammy in 1 thread. spammy was deactivated."
     body = resp.get_data(as_text=True)
-    assert 'hx-swap-oob="true"' in body and "deactivated" in body  # the header badges
+    assert 'id="user-badges" hx-swap-oob="true"' in body  # the header badges follow
+    assert (
+        'id="user-admin" class="card-section" aria-labelledby="admin-heading" hx-swap-oob' in body
+    )
+    assert "This account is <strong>deactivated</strong>" in body  # and the account panel
     assert ">Undo</button>" in body
     assert _hidden(app) == {fresh.id}
     with app.app_context():

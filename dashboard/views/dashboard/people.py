@@ -197,13 +197,22 @@ def user_role(user_id: str) -> ResponseReturnValue:
 
 def _cleanup_panel(user_id: str, **ctx: Any) -> str:
     detail = users_service.user_detail(user_id, threads=0, messages=0)
-    return render_template(
+    html = render_template(
         "dashboard/_user_cleanup.html",
         detail=detail,
         cleanup_form=ctx.pop("cleanup_form", None) or CleanupForm(formdata=None),
         cleanups=cleanup_service.recent(user_id),
         **ctx,
     )
+    if ctx.get("oob"):  # the account changed too: its panel follows, out of band
+        html += render_template(
+            "dashboard/_user_admin.html",
+            detail=detail,
+            reason_form=ReasonForm(formdata=None),
+            role_form=RoleForm(formdata=None, role=detail.user.role),
+            panel_oob=True,
+        )
+    return html
 
 
 @bp.post("/users/<user_id>/cleanup")

@@ -8,6 +8,7 @@ import { MentionBox } from "./mentions.js";
 import { emitAck } from "./socket.js";
 import { limits, me, state, ui } from "./state.js";
 import { bestStatus } from "./store.js";
+import { openReport } from "./report.js";
 import { noteTyping, sendTypingStop } from "./typing.js";
 
 /** A v4 UUID: crypto.randomUUID where available (secure contexts), else from getRandomValues. */
@@ -127,12 +128,15 @@ async function deliver(msg) {
   const conv = conversation(msg.threadId);
   msg.status = bestStatus(msg.status === "failed" ? "sending" : msg.status, "sending");
   msg._error = null;
+  msg._blocked = false;
   renderOne(msg);
   msg._inflight = true;
   const ack = await emitAck("message:send", msg._payload);
   msg._inflight = false;
   if (ack.ok && ack.message) {
     applyMessage(ack.message, true);
+  } else if (ack.error && ack.error.code === "blocked" && !msg.id) {
+    refuse(msg, ack.error);
   } else {
     msg.status = bestStatus(msg.status, "failed");
     if (msg.status === "failed") {
@@ -147,6 +151,39 @@ async function deliver(msg) {
     conv.upsert(msg);
     renderOne(msg);
   }
+}
+
+/**
+ * The server refused the message for what it says (watched words): nothing was stored. The
+ * bubble stays, failed, with the server's own reason (and in the composer's error line); its
+ * "Edit and resend" button brings the text back to the composer. Retrying as is would be
+ * refused again, so it offers no Retry.
+ */
+function refuse(msg, error) {
+  const conv = conversation(msg.threadId);
+  msg.status = "failed";
+  msg._blocked = true;
+  msg._error = error.message || "This message was refused.";
+  conv.upsert(msg);
+  renderOne(msg);
+  if (state.openId === msg.threadId) showComposerError(msg._error);
+}
+
+/** Take a refused message back into the composer to change it (its bubble goes). */
+function revise(msg) {
+  const conv = conversation(msg.threadId);
+  conv.remove(msg._key);
+  const li = state.nodes.get(msg._key);
+  if (li) li.remove();
+  state.nodes.delete(msg._key);
+  cancelContext();
+  if (msg.parentId) {
+    const parent = conv.get(msg.parentId);
+    if (parent) startReply(parent);
+  }
+  ui.input.value = msg.content || "";
+  showComposerError("");
+  ui.input.focus();
 }
 
 /** After a reconnect, give messages still marked "sending" (and not in flight) another go. */
@@ -176,7 +213,9 @@ async function saveEdit() {
     applyMessage(ack.message, false);
     cancelContext();
   } else {
-    showComposerError(`Could not save the edit: ${(ack.error && ack.error.message) || "no answer"}`);
+    const e = ack.error || {};
+    // A refused edit (e.g. `blocked`) shows the server's own words; the text stays to be fixed.
+    showComposerError(e.code === "blocked" ? e.message : `Could not save the edit: ${e.message || "no answer"}`);
   }
 }
 
@@ -268,6 +307,10 @@ export function init() {
       }, 5000);
     } else if (action === "confirm-delete") {
       deleteMessage(msg);
+    } else if (action === "revise") {
+      revise(msg);
+    } else if (action === "report") {
+      openReport(msg);
     }
   });
 }

@@ -40,6 +40,7 @@ export async function openThread(threadId, { focus = true } = {}) {
   }
   state.openId = threadId;
   state.nodes.clear();
+  clearUnseen();
   state.confirmDelete = null;
   if (location.hash !== `#thread=${threadId}`) history.replaceState(null, "", `#thread=${threadId}`);
   root.classList.add("is-open");
@@ -64,6 +65,7 @@ export async function openThread(threadId, { focus = true } = {}) {
 export function closeThread() {
   sendTypingStop();
   state.openId = null;
+  clearUnseen();
   root.classList.remove("is-open");
   ui.conversation.hidden = true;
   ui.convEmpty.hidden = false;
@@ -123,8 +125,22 @@ async function loadOlder() {
 }
 
 // Keep the newest message in view when the composer grows (link row, reply note, a phone's
-// keyboard) unless the user has scrolled up to read.
+// keyboard), when an image or anything else above it grows, unless the user has scrolled up to read.
 let stickToBottom = true;
+// Messages from others that arrived below while the reader was scrolled up.
+let unseenBelow = 0;
+
+function renderNewMessagesButton() {
+  ui.newMessages.hidden = unseenBelow === 0;
+  ui.newMessages.textContent = `↓ ${unseenBelow} new message${unseenBelow === 1 ? "" : "s"}`;
+}
+
+/** Forget the "new messages" count (the reader is at the bottom, or left the thread). */
+function clearUnseen() {
+  if (!unseenBelow && ui.newMessages.hidden) return;
+  unseenBelow = 0;
+  renderNewMessagesButton();
+}
 
 /** The open thread's title and its people with their presence. */
 export function renderHeader() {
@@ -190,6 +206,8 @@ function nearBottom() {
 
 export function scrollToBottom() {
   ui.scroll.scrollTop = ui.scroll.scrollHeight;
+  stickToBottom = true;
+  clearUnseen();
 }
 
 /** Rebuild the open conversation's list (keeping the focus on the same control). */
@@ -244,6 +262,10 @@ export function renderOne(msg) {
   const focus = focusedMessageControl();
   const li = renderMessage(msg, renderCtx());
   const old = state.nodes.get(msg._key);
+  if (!old && !stick && msg.userId !== me.id) {
+    unseenBelow += 1;
+    renderNewMessagesButton();
+  }
   state.nodes.set(msg._key, li);
   ui.messages.querySelectorAll(".msg-placeholder").forEach((n) => n.remove());
   if (old && old.parentNode) {
@@ -327,11 +349,27 @@ export function init() {
   ui.loadOlder.addEventListener("click", loadOlder);
   ui.scroll.addEventListener("scroll", () => {
     stickToBottom = nearBottom();
+    if (stickToBottom) clearUnseen();
     if (ui.scroll.scrollTop < 80) loadOlder();
   });
+  ui.newMessages.addEventListener("click", () => {
+    scrollToBottom();
+    ui.scroll.focus({ preventScroll: true });
+  });
+  // An image that loads after the scroll (no size in its metadata, or a different one) makes
+  // the list taller: a reader who was at the bottom stays there. `load` does not bubble.
+  ui.messages.addEventListener(
+    "load",
+    (evt) => {
+      if (evt.target.tagName === "IMG" && stickToBottom) scrollToBottom();
+    },
+    true,
+  );
   if (window.ResizeObserver) {
-    new ResizeObserver(() => {
+    const follow = new ResizeObserver(() => {
       if (stickToBottom) scrollToBottom();
-    }).observe(ui.scroll);
+    });
+    follow.observe(ui.scroll);
+    follow.observe(ui.messages);
   }
 }

@@ -12,6 +12,7 @@
 //   composer.js      send, reply, edit, delete, retry
 //   attachments.js   uploads and links for the next message
 //   new-thread.js    the "New thread" dialog
+//   report.js        reporting someone's message to the moderators
 // and the helpers they share: api.js (fetch with CSRF), dom.js, render.js (a message as
 // DOM), store.js (one thread's messages, merged by id and clientId), mentions.js.
 //
@@ -23,6 +24,7 @@ import * as composer from "./composer.js";
 import * as conversation from "./conversation.js";
 import * as newThread from "./new-thread.js";
 import * as receipts from "./receipts.js";
+import * as report from "./report.js";
 import * as socket from "./socket.js";
 import { initState, state, ui } from "./state.js";
 import * as threads from "./threads.js";
@@ -53,6 +55,7 @@ async function start(root) {
   composer.init();
   attachments.init();
   newThread.init();
+  report.init();
   initLayout();
 
   try {

@@ -44,6 +44,36 @@ export function contentNodes(text, usernames) {
   return nodes;
 }
 
+// The box an image is shown in (.att-image img's max-width and max-height, in CSS px).
+const IMAGE_BOX = { width: 256, height: 192 };
+
+function positiveInt(v) {
+  return Number.isInteger(v) && v > 0 ? v : null;
+}
+
+/**
+ * What an image attachment shows: its thumbnail when the upload has one, else the original;
+ * and, when the metadata gives the size, that size scaled into the box, as width/height
+ * attributes that reserve the space before the bytes arrive (nothing jumps, the scroll holds).
+ */
+export function imageSource(att) {
+  const meta = att.metadata || {};
+  const thumb = meta.thumbnail && typeof meta.thumbnail === "object" ? meta.thumbnail : null;
+  const thumbOk =
+    thumb &&
+    typeof thumb.url === "string" &&
+    isHttpUrl(thumb.url) &&
+    new URL(thumb.url, window.location.origin).origin === window.location.origin &&
+    positiveInt(thumb.width) &&
+    positiveInt(thumb.height);
+  const src = thumbOk ? thumb.url : att.url;
+  const w = thumbOk ? thumb.width : positiveInt(meta.width);
+  const h = thumbOk ? thumb.height : positiveInt(meta.height);
+  if (!w || !h) return { src, width: null, height: null };
+  const scale = Math.min(1, IMAGE_BOX.width / w, IMAGE_BOX.height / h);
+  return { src, width: Math.max(1, Math.round(w * scale)), height: Math.max(1, Math.round(h * scale)) };
+}
+
 function attachmentNode(att) {
   const name = (att.metadata && (att.metadata.filename || att.metadata.name)) || "";
   // The page's CSP loads images from this site only: an image elsewhere is shown as a link.
@@ -61,13 +91,14 @@ function attachmentNode(att) {
     return el("li", { class: "att", text: name || "attachment" });
   }
   if (att.type === "image") {
+    const { src, width, height } = imageSource(att);
     return el(
       "li",
       { class: "att att-image" },
       el(
         "a",
         { attrs: { href: att.url, target: "_blank", rel: "noopener" } },
-        el("img", { attrs: { src: att.url, alt: name || "Image attachment", loading: "lazy" } }),
+        el("img", { attrs: { src, alt: name || "Image attachment", loading: "lazy", width, height } }),
       ),
     );
   }
@@ -166,11 +197,17 @@ export function renderMessage(msg, ctx) {
   }
   if (mine && msg.status === "failed") {
     if (msg._error) foot.append(" ", el("span", { class: "msg-error", text: msg._error }));
-    foot.append(" ", actionButton("retry", "Retry sending this message", "Retry"));
+    foot.append(
+      " ",
+      msg._blocked
+        ? actionButton("revise", "Edit this message and send it again", "Edit and resend")
+        : actionButton("retry", "Retry sending this message", "Retry"),
+    );
   }
-  if (!removed && msg.id && !ctx.archived) {
+  if (!removed && msg.id && !(ctx.archived && mine)) {
     const actions = el("span", { class: "msg-actions" });
-    actions.append(actionButton("reply", `Reply to ${mine ? "your message" : author}`, "Reply"));
+    if (!ctx.archived) actions.append(actionButton("reply", `Reply to ${mine ? "your message" : author}`, "Reply"));
+    if (!mine) actions.append(actionButton("report", `Report ${author}'s message`, "Report"));
     if (mine) {
       actions.append(actionButton("edit", "Edit your message", "Edit"));
       actions.append(

@@ -92,6 +92,14 @@ export class Conversation {
     return { msg: existing, isNew: false, changed: before !== JSON.stringify(existing) };
   }
 
+  /** Forget a local message the server refused (it was never stored). */
+  remove(key) {
+    const msg = this.entries.get(key);
+    if (!msg) return;
+    this.entries.delete(key);
+    if (msg.id) this.byId.delete(msg.id);
+  }
+
   /** Apply `message:status` to the messages it names; returns the changed messages. */
   setStatus(ids, status) {
     const changed = [];
