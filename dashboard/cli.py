@@ -57,8 +57,16 @@ def create_user_command(
 @click.option("--threads", type=click.IntRange(0, 10_000_000), default=120, show_default=True)
 @click.option("--messages", type=click.IntRange(0, 100_000_000), default=2_000, show_default=True)
 @click.option("--seed", "rng_seed", type=int, default=7, show_default=True, help="Random seed.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Writer processes for big PostgreSQL loads (default: one per CPU, at most 4).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar and no list of the demo logins.")
-def seed_command(users: int, threads: int, messages: int, rng_seed: int, quiet: bool) -> None:
+def seed_command(
+    users: int, threads: int, messages: int, rng_seed: int, workers: int | None, quiet: bool
+) -> None:
     """Add demo data: the demo logins, users, threads, messages, reports."""
     if messages and not threads:
         raise click.BadParameter("messages need at least one thread", param_hint="--threads")
@@ -79,6 +87,7 @@ def seed_command(users: int, threads: int, messages: int, rng_seed: int, quiet: 
             upload_dir=current_app.config["UPLOAD_DIR"],
             rng_seed=rng_seed,
             progress=progress,
+            workers=workers,
         )
     elapsed = time.perf_counter() - started
     click.echo(
