@@ -31,7 +31,7 @@ def add_entry(app, actor, action, target_type, target_id, at, reason=None):  # t
 
 def reasons(html: str) -> list[str]:
     """The reason column of the audit table, top to bottom (the tests put 'r-…' there)."""
-    return re.findall(r'<td class="wrap">(r-[^<]*)</td>', html)
+    return re.findall(r'<td class="wrap"[^>]*>(r-[^<]*)</td>', html)
 
 
 def seed(app, factory):  # type: ignore[no-untyped-def]

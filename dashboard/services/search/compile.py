@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from ...extensions import db
 from ...models import Participant, Thread, User, id_floor
 from . import sqlite_fts
-from .parser import Filter, Plan
+from .parser import WORD, Filter, Plan
 from .snippets import Sentinels
 from .tuning import Tuning
 
@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 
 _USER_BY_NAME = sa.select(User.id).where(sa.func.lower(User.username) == sa.bindparam("name"))
 _THREAD_BY_ID = sa.select(Thread.id).where(Thread.id == sa.bindparam("v"))
-_THREADS_BY_NAME = sa.select(Thread.id).where(Thread.name == sa.bindparam("v")).limit(50)
+THREADS_MAX = 50  # in: searches at most this many threads of one name or title
+_THREADS_BY_NAME = sa.select(Thread.id).where(Thread.name == sa.bindparam("v")).limit(THREADS_MAX)
 _EPOCH = datetime(1970, 1, 1)
 DEFAULT_COND = "m.hidden_at IS NULL AND m.deleted_at IS NULL"
 
@@ -220,7 +221,8 @@ class Compiler:
         q = self.q
         ids = self._threads(f.value)
         if not ids:
-            q.warnings.append(f"No thread of yours has the name or id “{f.value[:40]}”.")
+            whose = "No thread" if q.staff else "No thread of yours"
+            q.warnings.append(f"{whose} has the id, name or title “{f.value[:40]}”.")
             return None
         if not f.negated:
             q.tag("t", ids)
@@ -299,8 +301,12 @@ class Compiler:
         return found
 
     def _threads(self, value: str) -> list[str]:
-        """Threads with this id, else this name, that the viewer may search."""
-        # Both tests use an index (the primary key, ix_threads_name): no scan of all threads.
+        """Threads the viewer may search with this id, else this name, else these title words.
+
+        The id and the name use an index (the primary key, ix_threads_name); the title words
+        are a scan of the titles, made only when neither matched (`in:billing` for a thread
+        titled "Billing help"). At most THREADS_MAX threads, the most recently active first.
+        """
         conn = db.session.connection()
         found = list(conn.execute(_THREAD_BY_ID, {"v": value}).scalars())
         if not found:
@@ -314,7 +320,33 @@ class Compiler:
                 )
             )
             found = [t for t in found if t in mine]
+        if not found:
+            found = self._threads_by_title(value)
         return list(dict.fromkeys(found))
+
+    def _threads_by_title(self, value: str) -> list[str]:
+        """Threads whose title has every word of `value` (as the search splits words)."""
+        words = {w.lower() for w in WORD.findall(value)}
+        if not words:
+            return []
+        stmt = sa.select(Thread.id, Thread.title)
+        for w in sorted(words):  # letters and digits only: nothing to escape for LIKE
+            stmt = stmt.where(Thread.title.ilike(f"%{w}%"))
+        if not self.q.staff:
+            stmt = stmt.join(Participant, Participant.thread_id == Thread.id).where(
+                Participant.user_id == self.q.viewer.id
+            )
+        rows = db.session.execute(
+            stmt.order_by(Thread.last_activity_at.desc(), Thread.id.desc()).limit(THREADS_MAX * 4)
+        ).all()
+        # LIKE found the words inside others too (`bill` in "Billing"): keep whole words.
+        ids = [tid for tid, title in rows if words <= {w.lower() for w in WORD.findall(title)}]
+        if len(ids) > THREADS_MAX:
+            self.q.warnings.append(
+                f"“in:{value[:40]}” matches more than {THREADS_MAX} thread titles; "
+                f"only the {THREADS_MAX} most recently active were searched."
+            )
+        return ids[:THREADS_MAX]
 
 
 def _shift(at: datetime, **delta: float) -> datetime:

@@ -8,6 +8,7 @@ user; the rest of the query still runs.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,18 +26,35 @@ _TOKEN = re.compile(
     r'|"(?P<phrase>[^"]*)"?|(?P<word>[^\s"]+))'
 )
 # Words as both backends' tokenizers see them: letters and digits (any script).
-_WORD = re.compile(r"[^\W_]+")
+WORD = re.compile(r"[^\W_]+")
 
 
 @dataclass(frozen=True)
 class Term:
-    """A word (one element) or a phrase (several words that must appear in that order)."""
+    """A word (one element) or a phrase (several words that must appear in that order).
+
+    A token with punctuation inside (`kim.jones9164`, `A-1042`) is the phrase of its parts,
+    as both indexes split it (docs/search.md, "Tokens"); `joins[i]` says that words i and
+    i+1 were written joined by punctuation, with no space between them.
+    """
 
     words: tuple[str, ...]
+    joins: tuple[bool, ...] = ()
 
     @property
     def is_phrase(self) -> bool:
         return len(self.words) > 1
+
+    def joined_runs(self) -> list[tuple[str, ...]]:
+        """The runs of two or more words written as one token (`a`, `1042` of `A-1042`)."""
+        runs: list[tuple[str, ...]] = []
+        start = 0
+        for i in range(1, len(self.words) + 1):
+            if i == len(self.words) or not (i - 1 < len(self.joins) and self.joins[i - 1]):
+                if i - start > 1:
+                    runs.append(self.words[start:i])
+                start = i
+        return runs
 
 
 @dataclass(frozen=True)
@@ -75,8 +93,15 @@ class Plan:
 
 
 def _term(text: str) -> Term | None:
-    words = tuple(w.lower() for w in _WORD.findall(text))[:MAX_TERMS]
-    return Term(words) if words else None
+    found = list(WORD.finditer(text))[:MAX_TERMS]
+    if not found:
+        return None
+    words = tuple(m.group().lower() for m in found)
+    joins = tuple(
+        not any(c.isspace() for c in text[a.end() : b.start()])
+        for a, b in itertools.pairwise(found)
+    )
+    return Term(words, joins)
 
 
 def _parse_day(value: str) -> date | None:

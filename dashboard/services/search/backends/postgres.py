@@ -30,7 +30,7 @@ from ....extensions import db
 from ....models import Message, Participant, Thread, User
 from .. import schema
 from ..compile import Query
-from ..parser import Term
+from ..parser import Plan, Term
 from ..result import Collected, Page, Pair, full_or_all
 from ..snippets import SNIPPET_CHARS
 from .base import Backend, register
@@ -43,7 +43,7 @@ _RUM_CACHE: dict[str, tuple[float, bool]] = {}
 _LEXEMES: dict[Term, list[str]] = {}
 _FAR_FUTURE = datetime(2100, 1, 1)
 _SLACK_MS = 60_000  # an id's time is within a minute of created_at (see compile.py)
-_UNSWAP = str.maketrans({"\ue002": "<", "\ue003": ">", "\ue004": "&"})
+_UNSWAP = str.maketrans(schema.PUNCT_SWAP, schema.PUNCT)
 _ROWS_CACHE: dict[str, tuple[float, int]] = {}
 _PREPARED = "chatdesk_search_page"
 
@@ -58,12 +58,35 @@ class PostgresBackend(PgWalks, Backend):
 
     def compile_text(self, q: Query) -> None:
         plan = q.plan
+        stops = _stop_words(plan)
         if plan.any_of:
             q.tq = q.params["tq"] = websearch(plan.any_of)
             q.text_conds.append("m.search_tsv @@ websearch_to_tsquery('english', :tq)")
-        if plan.exclude:
-            q.tn = q.params["tn"] = websearch([[t] for t in plan.exclude])
+            shaped = [[t for t in g if _shape(t, stops)] for g in plan.any_of]
+            if len(plan.any_of) == 1 and shaped[0]:
+                q.text_conds += [_shape_test(q, t, stops) for t in shaped[0]]
+            elif any(shaped):
+                # Each group with its own words and shapes: a row found by one group's words
+                # must have that group's shapes.
+                either = [
+                    " AND ".join(
+                        [_TSQ.format(q.bind(websearch([g])))]
+                        + [_shape_test(q, t, stops) for t in s]
+                    )
+                    for g, s in zip(plan.any_of, shaped, strict=True)
+                ]
+                q.text_conds.append("(" + " OR ".join(f"({e})" for e in either) + ")")
+        plain = [t for t in plan.exclude if not _shape(t, stops)]
+        if plain:
+            q.tn = q.params["tn"] = websearch([[t] for t in plain])
             q.text_conds.append("NOT (m.search_tsv @@ websearch_to_tsquery('english', :tn))")
+        for t in plan.exclude:
+            if _shape(t, stops):
+                words = q.bind(websearch([[t]]))
+                q.text_conds.append(
+                    f"NOT (m.search_tsv @@ websearch_to_tsquery('english', {words}) "
+                    f"AND {_shape_test(q, t, stops)})"
+                )
 
     def only_stop_words(self, q: Query) -> bool:
         if not q.plan.any_of:
@@ -344,12 +367,13 @@ class PostgresBackend(PgWalks, Backend):
 
     def snippet_expr(self) -> Any:
         english: Any = sa.literal_column("'english'::regconfig")
-        # ts_headline drops what its parser takes for HTML tags: swap <, > and & for
-        # private-use characters first, and back (marked_text) before showing. Short
-        # messages are shown whole, long ones as fragments.
+        # The words the index has (schema.pg_headline_text: punctuation swapped for
+        # private-use characters, which also keeps ts_headline from dropping what it takes
+        # for HTML tags), swapped back by marked_text. Short messages are shown whole, long
+        # ones as fragments.
         return sa.func.ts_headline(
             english,
-            sa.func.translate(Message.content, "<>&", "\ue002\ue003\ue004"),
+            sa.func.translate(Message.content, schema.PUNCT, schema.PUNCT_SWAP),
             sa.func.websearch_to_tsquery(english, sa.bindparam("hl_q")),
             sa.case(
                 (sa.func.length(Message.content) <= SNIPPET_CHARS, sa.bindparam("hl_whole")),
@@ -390,8 +414,9 @@ class PostgresBackend(PgWalks, Backend):
             types = "text[]"
             if with_snippet:
                 cols.append(
-                    "ts_headline('english'::regconfig, translate(messages.content, '<>&', "
-                    "E'\\uE002\\uE003\\uE004'), websearch_to_tsquery('english'::regconfig, $2), "
+                    "ts_headline('english'::regconfig, "
+                    f"{schema.pg_headline_text('messages.content')}, "
+                    "websearch_to_tsquery('english'::regconfig, $2), "
                     f"CASE WHEN length(messages.content) <= {SNIPPET_CHARS} THEN $3 ELSE $4 END)"
                 )
                 types += ", text, text, text"
@@ -499,6 +524,50 @@ def _ms_to_dt(ms: int) -> datetime:
 def websearch(groups: list[list[Term]]) -> str:
     """A websearch_to_tsquery string; every term is quoted and made of word characters only."""
     return " or ".join(" ".join(f'"{" ".join(t.words)}"' for t in g) for g in groups)
+
+
+# Stop words inside a token (the `a` of `A-1042`) are not indexed, so the words alone would
+# also find `B-1042`. Such a token is tested on the content too: its shape, with the stop
+# words as written and any word in the other places (the index tests those words).
+_TSQ = "m.search_tsv @@ websearch_to_tsquery('english', {})"
+_SEP = "[^[:alnum:]]+"
+_ANY_WORD = "[[:alnum:]]+"
+
+
+def _stop_words(plan: Plan) -> set[str]:
+    """The words of the plan's joined tokens that PostgreSQL's english config drops."""
+    terms = [t for g in plan.any_of for t in g] + plan.exclude
+    # Only letters can be stop words (words with digits go to the `simple` dictionary).
+    maybe = {w for t in terms for run in t.joined_runs() for w in run if w.isalpha()}
+    if not maybe:
+        return set()
+    rows = db.session.execute(
+        sa.text(
+            "SELECT w FROM unnest(CAST(:ws AS text[])) AS w "
+            "WHERE cardinality(ts_lexize('english_stem', w)) = 0"
+        ),
+        {"ws": sorted(maybe)},
+    )
+    return set(rows.scalars())
+
+
+def _shapes(term: Term, stops: set[str]) -> list[str]:
+    """POSIX regexes (case-insensitive) of the term's joined runs that hold a stop word."""
+    shapes = []
+    for run in term.joined_runs():
+        if any(w in stops for w in run):
+            inner = _SEP.join(w if w in stops else _ANY_WORD for w in run)
+            shapes.append(f"(^|[^[:alnum:]]){inner}([^[:alnum:]]|$)")
+    return shapes
+
+
+def _shape(term: Term, stops: set[str]) -> bool:
+    return bool(stops) and bool(_shapes(term, stops))
+
+
+def _shape_test(q: Query, term: Term, stops: set[str]) -> str:
+    """SQL: the content has every shape of the term (words are letters and digits only)."""
+    return " AND ".join(f"m.content ~* {q.bind(rx)}" for rx in _shapes(term, stops))
 
 
 def _table_rows() -> int:
