@@ -47,6 +47,8 @@ class Backend:
     per_row_forms: ClassVar[bool] = False
     # The SQL of the second column of a strategy's rows (SQLite: the FTS rowid).
     rowid_sql: ClassVar[str] = "NULL"
+    # Whether a walk's outer query needs its own ORDER BY (see walk()).
+    order_walk: ClassVar[bool] = True
 
     def __init__(self, tuning: Tuning = DEFAULT):
         self.tuning = tuning
@@ -92,10 +94,12 @@ class Backend:
         sql = (
             f"SELECT m.id, {self.rowid_sql} AS rid FROM (SELECT m.* FROM messages m "
             f"WHERE {inner_where} ORDER BY m.id DESC LIMIT :budget) m "
-            f"WHERE {where} ORDER BY m.id DESC LIMIT :lim"
+            f"WHERE {where}{' ORDER BY m.id DESC' if self.order_walk else ''} LIMIT :lim"
         )
-        # The outer ORDER BY costs nothing while the plan keeps the walk's order; when a join
-        # (a filter's set) does not, without it LIMIT would keep any rows, not the newest.
+        # PostgreSQL: the outer ORDER BY costs nothing while the plan keeps the walk's order;
+        # when a join (a filter's set) does not, without it LIMIT would keep any rows, not the
+        # newest. SQLite's per-row forms keep the order (nested loops), and there the ORDER BY
+        # would sort the whole budget instead of stopping at a page.
         params = {**q.params, "budget": budget, "lim": limit + 1}
         rows = db.session.execute(sa.text(sql), params).all()
         pairs: list[Pair] = sorted(((r[0], r[1]) for r in rows), reverse=True)

@@ -45,6 +45,7 @@ class SqliteBackend(FtsWalks, Backend):
 
     dialect = "sqlite"
     per_row_forms = True
+    order_walk = False  # the per-row forms keep the walk's order
     rowid_sql = "m.search_rowid"
 
     # -- compiling -----------------------------------------------------------------------------
