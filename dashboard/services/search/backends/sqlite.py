@@ -186,14 +186,19 @@ class SqliteBackend(FtsWalks, Backend):
     def rank_sql(self, q: Query, pairs: list[Pair]) -> str:
         # bm25() is lower for better matches: negate it so that higher is better. The words
         # alone (no tags): every row given matches them, and the tags column weighs 0 anyway.
-        q.params["rank_rids"] = json.dumps([r for _, r in pairs])
+        # One FTS5 scan over the window's rowid range (time-ordered), the window's rows kept
+        # by id on the joined side: a `rowid IN (…)` on FTS5 would run the MATCH once per
+        # rowid, re-reading a common word's whole doclist each time (seconds at 1M).
+        rids = [r for _, r in pairs]
+        q.params["rank_ids"] = json.dumps([i for i, _ in pairs])
+        q.params["rank_lo"], q.params["rank_hi"] = min(rids), max(rids)
         q.params["rank_fq"] = q.fq_words
         return (
             "WITH c AS MATERIALIZED (SELECT m.id, m.search_rowid AS rid, "
             "-bm25(messages_fts, 1.0, 0.0) AS score FROM messages_fts f "
             "CROSS JOIN messages m ON m.search_rowid = f.rowid "
-            "WHERE f.messages_fts MATCH :rank_fq "
-            "AND f.rowid IN (SELECT value FROM json_each(:rank_rids)))"
+            "WHERE f.messages_fts MATCH :rank_fq AND f.rowid >= :rank_lo "
+            "AND f.rowid <= :rank_hi AND m.id IN (SELECT value FROM json_each(:rank_ids)))"
         )
 
     # -- the page ------------------------------------------------------------------------------
