@@ -15,7 +15,17 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import AuditLog, Message, Report, Thread, User, WatchedWord, new_id, utcnow
+from ..models import (
+    Attachment,
+    AuditLog,
+    Message,
+    Report,
+    Thread,
+    User,
+    WatchedWord,
+    new_id,
+    utcnow,
+)
 from .errors import BadRequest
 from .pagination import Page, decode_cursor, encode_cursor
 
@@ -174,6 +184,23 @@ def describe_targets(rows: list[AuditLog]) -> dict[tuple[str, str], Target]:
             sa.select(WatchedWord.id, WatchedWord.pattern).where(WatchedWord.id.in_(ids))
         ):
             out[("watched_word", wid)] = Target("watched_word", pattern)
+    if ids := wanted.get("attachment"):
+        for aid, name, mid, tid in db.session.execute(
+            sa.select(Attachment.id, Attachment.original_name, Message.id, Message.thread_id)
+            .join(Message, Message.id == Attachment.message_id)
+            .where(Attachment.id.in_(ids))
+        ):
+            out[("attachment", aid)] = Target(
+                "thread", f"file “{name or 'attachment'}”", thread_id=tid, message_id=mid
+            )
+    if ids := wanted.get("cleanup"):
+        # An undo's target is the clean-up's own audit row: name the user it cleaned up.
+        for cid, uid, username in db.session.execute(
+            sa.select(AuditLog.id, User.id, User.username)
+            .join(User, User.id == AuditLog.target_id)
+            .where(AuditLog.id.in_(ids), AuditLog.target_type == "user")
+        ):
+            out[("cleanup", cid)] = Target("user", f"clean-up of {username}", user_id=uid)
     for row in rows:
         key = (row.target_type, row.target_id)
         if key not in out:

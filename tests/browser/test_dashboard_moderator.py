@@ -147,11 +147,14 @@ def test_moderator_archives_hides_and_sees_the_audit(app, live_server, page, see
             + [("message.hide", rude.id, "insults")]
         )
 
-    # The audit page shows the rows.
+    # The audit page shows the rows, each target by its title or excerpt, linked (issue 13).
     page.goto(f"{base}/dashboard/audit")
     for t in chosen:
-        page.locator("tr", has_text=t.id).filter(has_text="thread.archive").wait_for()
-    page.locator("tr", has_text=rude.id).filter(has_text="message.hide").wait_for()
+        link = page.locator(f'a[href="/dashboard/threads/{t.id}"]', has_text=t.title)
+        page.locator("tr", has=link).filter(has_text="thread.archive").wait_for()
+    page.locator("tr", has=page.locator(f'a[href*="around={rude.id}"]')).filter(
+        has_text="message.hide"
+    ).wait_for()
     assert page.locator("tr", has_text="duplicate invoices").count() == 3
     screenshot(page, "audit-after-moderation")
     assert csp_errors == []  # no inline script or style was refused

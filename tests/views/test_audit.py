@@ -167,3 +167,36 @@ def test_targets_show_names_and_links_batch_loaded(app, client, factory, login_a
         assert len(reasons(resp.get_data(as_text=True))) == size
         counts[size] = n
     assert counts[21] == counts[4], counts  # one query per target type, whatever the page
+
+
+def test_file_views_and_cleanup_undos_name_their_targets(app, client, factory, login_as):
+    """Issue 13, finding 7, for the newer targets: a support file view and a clean-up undo."""
+    login_as("moderator")
+    sam = factory.user(role="support", username="sam")
+    mod = factory.user(role="moderator", username="mira")
+    kim = factory.user(username="kim.jones9164")
+    thread = factory.thread(kim, [], title="Refund for A-1042")
+    msg = factory.message(thread, kim, "receipt attached")
+    att = factory.attachment(msg, kim, type="file", url=None, original_name="receipt.txt")
+    cleanup_id = new_id()
+    add_entry(app, sam, "attachment.view", "attachment", att.id, datetime(2026, 1, 2), "r-a")
+    with app.app_context():
+        db.session.add(
+            AuditLog(
+                id=cleanup_id,
+                actor_id=mod.id,
+                action="user.cleanup",
+                target_type="user",
+                target_id=kim.id,
+                reason="r-c",
+                details={},
+                created_at=datetime(2026, 1, 3),
+            )
+        )
+        db.session.commit()
+    add_entry(app, mod, "user.cleanup.undo", "cleanup", cleanup_id, datetime(2026, 1, 4), "r-u")
+    html = client.get("/dashboard/audit").get_data(as_text=True)
+    around = f"/dashboard/threads/{thread.id}?around={msg.id}#m-{msg.id}"
+    assert f'<a href="{around}">file “receipt.txt”</a>' in html
+    assert f'<a href="/dashboard/users/{kim.id}">clean-up of kim.jones9164</a>' in html
+    assert "(gone)" not in html

@@ -386,4 +386,4 @@ def test_participants_partial_shows_presence(client, login_as, factory):
     olga = html[html.index("online_olga") - 200 : html.index("online_olga")]
     otto = html[html.index("offline_otto") - 200 : html.index("offline_otto")]
     assert "presence-dot is-online" in olga and "presence-dot is-offline" in otto
-    assert 'hx-trigger="live:presence from:body"' in html
+    assert 'hx-trigger="live:presence delay:500ms from:body"' in html
