@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from dashboard.extensions import db
 from dashboard.models import Attachment, User
 from dashboard.services import audit
+from dashboard.services.search import schema
 
 T0 = datetime(2026, 11, 10, 9, 0, 0)
 # Strings only the erased user's data contains: none may survive the erasure anywhere.
@@ -119,5 +120,9 @@ def index_hits(word: str) -> int:
     if db.engine.dialect.name == "sqlite":
         sql = "SELECT count(*) FROM messages_fts WHERE messages_fts MATCH :w"
         return int(db.session.scalar(sa.text(sql), {"w": f'"{word}"'}))
-    sql = "SELECT count(*) FROM messages WHERE search_tsv @@ plainto_tsquery('english', :w)"
+    # The index splits words at punctuation (see search.schema): ask it the same way, as a phrase.
+    sql = (
+        "SELECT count(*) FROM messages WHERE search_tsv @@ "
+        f"phraseto_tsquery('english', {schema.pg_index_text(':w')})"
+    )
     return int(db.session.scalar(sa.text(sql), {"w": word}))

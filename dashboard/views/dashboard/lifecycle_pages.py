@@ -8,7 +8,8 @@ from flask_login import current_user
 
 from ... import events
 from ...auth import role_required
-from ...forms import EraseUserForm, ReasonForm, RoleForm
+from ...forms import CleanupForm, EraseUserForm, ReasonForm, RoleForm
+from ...services import cleanup as cleanup_service
 from ...services import users as users_service
 from ...services.errors import Forbidden, ValidationFailed
 from ...services.lifecycle import erasure, user_export
@@ -68,4 +69,6 @@ def user_erase(user_id: str) -> ResponseReturnValue:
         erase_form=form,
         reason_form=ReasonForm(formdata=None),
         role_form=RoleForm(formdata=None, role=detail.user.role),
+        cleanup_form=CleanupForm(formdata=None),
+        cleanups=cleanup_service.recent(user_id),
     ), 422
