@@ -111,6 +111,22 @@ def _target(user_id: str) -> User:
     return user
 
 
+def _account_row(
+    action: str, actor: User, user: User, reason: str, cleanup_id: str, now: datetime
+) -> dict[str, Any]:
+    """The `user.deactivate` or `user.reactivate` audit row a clean-up or its undo adds."""
+    return {
+        "id": new_id(),
+        "actor_id": actor.id,
+        "action": action,
+        "target_type": "user",
+        "target_id": user.id,
+        "reason": reason,
+        "details": {"actorRole": actor.role, "cleanup": cleanup_id},
+        "created_at": now,
+    }
+
+
 def clean_up(
     actor: User,
     user_id: str,
@@ -189,18 +205,7 @@ def clean_up(
         }
     ]
     if deactivating:
-        rows.append(
-            {
-                "id": new_id(),
-                "actor_id": actor.id,
-                "action": "user.deactivate",
-                "target_type": "user",
-                "target_id": user.id,
-                "reason": text,
-                "details": {"actorRole": actor.role, "cleanup": audit_id},
-                "created_at": now,
-            }
-        )
+        rows.append(_account_row("user.deactivate", actor, user, text, audit_id, now))
     db.session.execute(sa.insert(AuditLog), rows)
     db.session.commit()
     if deactivating:
@@ -308,18 +313,7 @@ def undo(actor: User, audit_id: str, reason: Any = None) -> Result:
         }
     ]
     if reactivating:
-        rows.append(
-            {
-                "id": new_id(),
-                "actor_id": actor.id,
-                "action": "user.reactivate",
-                "target_type": "user",
-                "target_id": user.id,
-                "reason": text,
-                "details": {"actorRole": actor.role, "cleanup": audit_id},
-                "created_at": now,
-            }
-        )
+        rows.append(_account_row("user.reactivate", actor, user, text, audit_id, now))
     db.session.execute(sa.insert(AuditLog), rows)
     db.session.commit()
     if restored_ids:
