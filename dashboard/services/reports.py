@@ -110,20 +110,7 @@ def resolve(actor: User, report_id: str, action: str, note: str | None) -> Repor
         return _archive_thread_of(actor, report, note, now)
     # The hide, the report states and every audit row commit together, or not at all.
     hidden_now = moderation.stage_hide(actor, message_id, note) is not None
-    ids = list(
-        db.session.scalars(
-            sa.select(Report.id).where(Report.message_id == message_id, Report.state == "open")
-        )
-    )
-    db.session.execute(
-        sa.update(Report)
-        .where(Report.id.in_(ids))
-        .values(state="actioned", resolver_id=actor.id, resolution_note=note, resolved_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    audit.record_many(
-        actor, "report.action", "report", ids, reason=note, details={"messageId": message_id}
-    )
+    _action_open_reports(actor, message_id, note, now, {"messageId": message_id})
     db.session.commit()
     if hidden_now:
         moderation.announce(message_id)
@@ -137,6 +124,24 @@ def _archive_thread_of(actor: User, report: Report, note: str, now: datetime) ->
     thread_id = db.session.scalar(sa.select(Message.thread_id).where(Message.id == message_id))
     if thread_id is None:
         raise NotFound("The reported message is gone.")
+    _action_open_reports(
+        actor,
+        message_id,
+        note,
+        now,
+        {"messageId": message_id, "threadId": thread_id, "archived": True},
+    )
+    # set_archived stages the thread's UPDATE and its `thread.archive` row, then commits the
+    # report changes above with them (an already archived thread just closes the reports).
+    threads.set_archived(actor, [thread_id], True, note)
+    db.session.expire_all()
+    return db.session.get(Report, report.id)
+
+
+def _action_open_reports(
+    actor: User, message_id: str, note: str, now: datetime, details: dict[str, Any]
+) -> None:
+    """Stage every open report of the message as actioned, with a `report.action` row each."""
     ids = list(
         db.session.scalars(
             sa.select(Report.id).where(Report.message_id == message_id, Report.state == "open")
@@ -148,16 +153,4 @@ def _archive_thread_of(actor: User, report: Report, note: str, now: datetime) ->
         .values(state="actioned", resolver_id=actor.id, resolution_note=note, resolved_at=now)
         .execution_options(synchronize_session=False)
     )
-    audit.record_many(
-        actor,
-        "report.action",
-        "report",
-        ids,
-        reason=note,
-        details={"messageId": message_id, "threadId": thread_id, "archived": True},
-    )
-    # set_archived stages the thread's UPDATE and its `thread.archive` row, then commits the
-    # report changes above with them (an already archived thread just closes the reports).
-    threads.set_archived(actor, [thread_id], True, note)
-    db.session.expire_all()
-    return db.session.get(Report, report.id)
+    audit.record_many(actor, "report.action", "report", ids, reason=note, details=details)
