@@ -7,6 +7,7 @@ Services import this; it imports models and the pagination helpers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -147,60 +148,79 @@ class Target:
     message_id: str | None = None
 
 
+# (target type, the select of those targets' rows by id, one row's columns as a Target). Each
+# select puts the target's id first; describe_targets runs one per type present on the page.
+_TargetQuery = tuple[str, Callable[[set[str]], sa.Executable], Callable[..., Target]]
+_TARGET_QUERIES: tuple[_TargetQuery, ...] = (
+    (
+        "user",
+        lambda ids: sa.select(User.id, User.username).where(User.id.in_(ids)),
+        lambda uid, username: Target("user", username, user_id=uid),
+    ),
+    (
+        "thread",
+        lambda ids: sa.select(Thread.id, Thread.title).where(Thread.id.in_(ids)),
+        lambda tid, title: Target("thread", title, thread_id=tid),
+    ),
+    (
+        "message",
+        lambda ids: sa.select(Message.id, Message.thread_id, Message.content).where(
+            Message.id.in_(ids)
+        ),
+        lambda mid, tid, content: Target(
+            "thread", _excerpt(content), thread_id=tid, message_id=mid
+        ),
+    ),
+    (
+        "report",
+        lambda ids: (
+            sa.select(Report.id, Message.id, Message.thread_id, Message.content)
+            .join(Message, Message.id == Report.message_id)
+            .where(Report.id.in_(ids))
+        ),
+        lambda rid, mid, tid, content: Target(
+            "thread", f"report of “{_excerpt(content)}”", thread_id=tid, message_id=mid
+        ),
+    ),
+    (
+        "watched_word",
+        lambda ids: sa.select(WatchedWord.id, WatchedWord.pattern).where(WatchedWord.id.in_(ids)),
+        lambda wid, pattern: Target("watched_word", pattern),
+    ),
+    (
+        "attachment",
+        lambda ids: (
+            sa.select(Attachment.id, Attachment.original_name, Message.id, Message.thread_id)
+            .join(Message, Message.id == Attachment.message_id)
+            .where(Attachment.id.in_(ids))
+        ),
+        lambda aid, name, mid, tid: Target(
+            "thread", f"file “{name or 'attachment'}”", thread_id=tid, message_id=mid
+        ),
+    ),
+    (
+        # An undo's target is the clean-up's own audit row: name the user it cleaned up.
+        "cleanup",
+        lambda ids: (
+            sa.select(AuditLog.id, User.id, User.username)
+            .join(User, User.id == AuditLog.target_id)
+            .where(AuditLog.id.in_(ids), AuditLog.target_type == "user")
+        ),
+        lambda cid, uid, username: Target("user", f"clean-up of {username}", user_id=uid),
+    ),
+)
+
+
 def describe_targets(rows: list[AuditLog]) -> dict[tuple[str, str], Target]:
     """The targets of a page of audit rows, batch-loaded: one query per target type."""
     wanted: dict[str, set[str]] = {}
     for row in rows:
         wanted.setdefault(row.target_type, set()).add(row.target_id)
     out: dict[tuple[str, str], Target] = {}
-    if ids := wanted.get("user"):
-        for uid, username in db.session.execute(
-            sa.select(User.id, User.username).where(User.id.in_(ids))
-        ):
-            out[("user", uid)] = Target("user", username, user_id=uid)
-    if ids := wanted.get("thread"):
-        for tid, title in db.session.execute(
-            sa.select(Thread.id, Thread.title).where(Thread.id.in_(ids))
-        ):
-            out[("thread", tid)] = Target("thread", title, thread_id=tid)
-    if ids := wanted.get("message"):
-        for mid, tid, content in db.session.execute(
-            sa.select(Message.id, Message.thread_id, Message.content).where(Message.id.in_(ids))
-        ):
-            out[("message", mid)] = Target(
-                "thread", _excerpt(content), thread_id=tid, message_id=mid
-            )
-    if ids := wanted.get("report"):
-        for rid, mid, tid, content in db.session.execute(
-            sa.select(Report.id, Message.id, Message.thread_id, Message.content)
-            .join(Message, Message.id == Report.message_id)
-            .where(Report.id.in_(ids))
-        ):
-            out[("report", rid)] = Target(
-                "thread", f"report of “{_excerpt(content)}”", thread_id=tid, message_id=mid
-            )
-    if ids := wanted.get("watched_word"):
-        for wid, pattern in db.session.execute(
-            sa.select(WatchedWord.id, WatchedWord.pattern).where(WatchedWord.id.in_(ids))
-        ):
-            out[("watched_word", wid)] = Target("watched_word", pattern)
-    if ids := wanted.get("attachment"):
-        for aid, name, mid, tid in db.session.execute(
-            sa.select(Attachment.id, Attachment.original_name, Message.id, Message.thread_id)
-            .join(Message, Message.id == Attachment.message_id)
-            .where(Attachment.id.in_(ids))
-        ):
-            out[("attachment", aid)] = Target(
-                "thread", f"file “{name or 'attachment'}”", thread_id=tid, message_id=mid
-            )
-    if ids := wanted.get("cleanup"):
-        # An undo's target is the clean-up's own audit row: name the user it cleaned up.
-        for cid, uid, username in db.session.execute(
-            sa.select(AuditLog.id, User.id, User.username)
-            .join(User, User.id == AuditLog.target_id)
-            .where(AuditLog.id.in_(ids), AuditLog.target_type == "user")
-        ):
-            out[("cleanup", cid)] = Target("user", f"clean-up of {username}", user_id=uid)
+    for target_type, query, to_target in _TARGET_QUERIES:
+        if ids := wanted.get(target_type):
+            for found in db.session.execute(query(ids)):
+                out[(target_type, found[0])] = to_target(*found)
     for row in rows:
         key = (row.target_type, row.target_id)
         if key not in out:
