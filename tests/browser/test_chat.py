@@ -7,7 +7,7 @@ import re
 import struct
 import uuid
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,6 +18,7 @@ from playwright.sync_api import expect
 
 from dashboard.extensions import db
 from dashboard.models import Message, Participant
+from tests.browser.chat_steps import bubble, open_thread, send, wait_connected, wait_status
 from tests.conftest import TEST_PASSWORD, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
@@ -25,65 +26,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
 XSS = "<img src=x onerror=alert(1)>"
 
 
-@pytest.fixture
-def open_user(browser: Any, live_server: Any) -> Iterator[Callable[..., Any]]:
-    """Log a user in through /login in a fresh browser context; fails on any JS dialog."""
-    contexts: list[Any] = []
-    dialogs: list[str] = []
-    errors: list[str] = []
-
-    def open_as(user: Any, width: int = 1280, height: int = 900) -> Any:
-        context = browser.new_context(viewport={"width": width, "height": height})
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.on("pageerror", lambda e: errors.append(f"{user.username}: {e}"))
-        page.goto(f"{live_server.url}/login?next=/chat/")
-        page.fill("#username", user.username)
-        page.fill("#password", TEST_PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(re.compile(r"/chat/"))
-        wait_connected(page)
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
-    assert not dialogs, f"a JavaScript dialog fired: {dialogs}"
-    assert not errors, f"JavaScript errors: {errors}"
-
-
-def wait_connected(page: Any) -> None:
-    """The chat's socket is connected (and its first sync done)."""
-    page.wait_for_selector("#connection[data-state=online][data-synced=true]", state="attached")
-
-
-def open_thread(page: Any, title: str) -> None:
-    page.get_by_role("button", name=re.compile(re.escape(title))).click()
-    page.wait_for_selector("#conversation:not([hidden])")
-    page.wait_for_selector("#messages[data-loaded=true]")
-
-
-def send(page: Any, text: str) -> None:
-    """Type a message and press Enter (the keyboard path a user takes)."""
-    page.fill("#composer-input", text)
-    page.press("#composer-input", "Enter")
-
-
-def bubble(page: Any, text: str) -> Any:
-    """The message bubbles whose body is exactly `text`."""
-    return page.locator("#messages li.msg").filter(
-        has=page.locator(".msg-body", has_text=re.compile(f"^{re.escape(text)}$"))
-    )
-
-
 def status_of(page: Any, text: str) -> str:
     return bubble(page, text).get_attribute("data-status")
-
-
-def wait_status(page: Any, text: str, status: str, timeout: float = 10_000) -> None:
-    bubble(page, text).and_(page.locator(f"[data-status={status}]")).wait_for(timeout=timeout)
 
 
 UNLABELLED = """() => [...document.querySelectorAll(

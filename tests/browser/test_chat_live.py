@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -14,6 +13,7 @@ from flask import Flask
 from dashboard.realtime import broadcast
 from dashboard.services import reports as reports_service
 from dashboard.services import threads as threads_service
+from tests.browser.chat_steps import log_in
 from tests.conftest import TEST_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
@@ -47,12 +47,8 @@ def staff_page(browser: Any, live_server: Any, factory: Any) -> Iterator[Any]:
     errors: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{live_server.url}/login?next=/dashboard/")
-    page.fill("#username", staff.username)
-    page.fill("#password", TEST_PASSWORD)
-    page.click("button[type=submit]")
     # The dashboard layout itself loads the socket.io client and live.js.
-    page.wait_for_url(re.compile(r"/dashboard/"))
+    log_in(page, live_server.url, staff.username, "/dashboard/")
     yield page
     context.close()
     assert not dialogs
@@ -89,10 +85,7 @@ def test_live_events_reach_the_page_as_dom_events(
     msg = factory.message(thread, uma, "buy cheap pills")
     chat = browser.new_context()
     cp = chat.new_page()
-    cp.goto(f"{live_server.url}/login?next=/chat/")
-    cp.fill("#username", "uma")
-    cp.fill("#password", TEST_PASSWORD)
-    cp.click("button[type=submit]")
+    log_in(cp, live_server.url, "uma")
     cp.wait_for_selector("#connection[data-state=online]", state="attached")
     online = wait_event(page, "live:presence", lambda d: d.get("userId") == uma.id)
     assert online["status"] == "online"
@@ -142,11 +135,7 @@ def test_live_js_is_refused_quietly_for_end_users(
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{live_server.url}/login?next=/chat/")
-    page.fill("#username", user.username)
-    page.fill("#password", TEST_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/chat/"))
+    log_in(page, live_server.url, user.username)
     page.add_script_tag(url="/static/js/live.js")  # the chat page itself does not load it
     page.wait_for_timeout(1500)
     assert page.evaluate("() => window.__live") == []

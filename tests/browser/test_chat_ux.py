@@ -19,16 +19,10 @@ from playwright.sync_api import expect
 
 from dashboard.extensions import db
 from dashboard.models import Report
-from tests.browser import test_chat as base
+from tests.browser.chat_steps import bubble, open_thread, send, wait_status
 from tests.conftest import TEST_PASSWORD, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
-
-open_user = base.open_user  # the fixture: a logged-in chat page per user
-open_thread = base.open_thread
-bubble = base.bubble
-send = base.send
-wait_status = base.wait_status
 
 PHONE = {"width": 390, "height": 844}
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 from flask import Flask
 
+from tests.browser.chat_steps import log_in, open_thread, wait_connected
 from tests.conftest import TEST_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
@@ -27,11 +27,7 @@ def open_page(browser: Any, live_server: Any, user: Any, path: str) -> tuple[Any
     page.add_init_script(RECORD_VIOLATIONS)  # DevTools scripts run outside the page's CSP
     sockets: list[str] = []
     page.on("websocket", lambda ws: sockets.append(ws.url))
-    page.goto(f"{live_server.url}/login?next={path}")
-    page.fill("#username", user.username)
-    page.fill("#password", TEST_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(re.escape(path)))
+    log_in(page, live_server.url, user.username, path)
     return context, page, sockets
 
 
@@ -54,9 +50,8 @@ def test_chat_socket_runs_over_websocket_and_foreign_images_show_as_links(
     factory.attachment(msg, ben, type="image", url=FOREIGN_IMAGE, mime_type="image/png")
     context, page, sockets = open_page(browser, live_server, ann, "/chat/")
     try:
-        page.wait_for_selector("#connection[data-state=online][data-synced=true]", state="attached")
-        page.get_by_role("button", name=re.compile("Pictures")).click()
-        page.wait_for_selector("#messages[data-loaded=true]")
+        wait_connected(page)
+        open_thread(page, "Pictures")
         link = page.locator("#messages .att-link a", has_text=FOREIGN_IMAGE)
         link.wait_for()
         assert link.get_attribute("href") == FOREIGN_IMAGE

@@ -13,13 +13,11 @@ from playwright.sync_api import expect
 
 from dashboard.extensions import db
 from dashboard.models import Message, User, utcnow
-from tests.browser.test_chat import bubble, open_thread
-from tests.browser.test_chat import open_user as _open_user
+from tests.browser.chat_steps import bubble, open_thread
 from tests.conftest import TEST_PASSWORD, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
 
-open_user = _open_user  # the chat page's fixture: log a user in in a fresh browser context
 REMOVED = "This message was removed by a moderator."
 
 
