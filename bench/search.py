@@ -122,6 +122,7 @@ def prepare_postgresql(template: str, sizes: dict[str, int]) -> Any:
     name = PG_DB if template == "chatdesk_bench" else f"{PG_DB}_{template}"[:63]
     url = ensure_database(name)
     app = make_app(url)
+    _migrate(app)  # a copy made before a newer migration gets it (0007: the scope index)
     _plant_needles(app)
     _vacuum_once(url)
     return app

@@ -77,6 +77,14 @@ def reindex(progress: Callable[[int], None] = lambda n: None) -> str:
         what += " (and the RUM index)"
     elif schema.create_rum_index(conn):
         what += " (and the RUM index created)"
+    had_scope = conn.execute(
+        sa.text("SELECT 1 FROM pg_class WHERE relname = :n"), {"n": schema.PG_SCOPE_INDEX}
+    ).scalar()
+    if had_scope:
+        conn.exec_driver_sql(f"REINDEX INDEX {schema.PG_SCOPE_INDEX}")
+        what += " (and the scope index)"
+    elif schema.create_scope_index(conn):
+        what += " (and the scope index created)"
     conn.exec_driver_sql("ANALYZE messages")
     db.session.commit()
     progress(message_count())

@@ -126,6 +126,51 @@ def drop_rum_index(bind: Any) -> None:
         bind.execute(sa.text(f"DROP INDEX IF EXISTS {PG_RUM_INDEX}"))
 
 
+# The optional scope index (PostgreSQL with btree_gin, a contrib extension shipped with the
+# server): the tsvector and the author and thread in one GIN index. GIN intersects the entries
+# of one scan and skips through a long posting list to the next row of a short one, so "this
+# author's (or thread's) messages with a common word" costs the short list, not the word's
+# million entries (docs/search.md, "The scope index").
+PG_SCOPE_INDEX = "ix_messages_search_scope"
+PG_SCOPE_DDL = (
+    f"CREATE INDEX IF NOT EXISTS {PG_SCOPE_INDEX} ON messages "
+    f"USING gin ({PG_COLUMN}, user_id, thread_id)"
+)
+
+
+def scope_wanted() -> bool:
+    """False when CHATDESK_SEARCH_SCOPE is off (the migration and reindex then skip it)."""
+    import os
+
+    return os.environ.get("CHATDESK_SEARCH_SCOPE", "").lower() not in ("off", "0", "no", "false")
+
+
+def create_scope_index(bind: Any) -> bool:
+    """CREATE EXTENSION btree_gin and the scope index when the server has the extension;
+    False (and nothing done) otherwise, or when CHATDESK_SEARCH_SCOPE=off. Safe to call again
+    (migration 0007 and `chatdesk reindex`)."""
+    import sqlalchemy as sa
+
+    if bind.dialect.name != "postgresql" or not scope_wanted():
+        return False
+    available = bind.execute(
+        sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'btree_gin'")
+    ).scalar()
+    if not available:
+        return False
+    bind.execute(sa.text("CREATE EXTENSION IF NOT EXISTS btree_gin"))
+    bind.execute(sa.text(PG_SCOPE_DDL))
+    return True
+
+
+def drop_scope_index(bind: Any) -> None:
+    """Drop the scope index (btree_gin stays: other objects may use it)."""
+    import sqlalchemy as sa
+
+    if bind.dialect.name == "postgresql":
+        bind.execute(sa.text(f"DROP INDEX IF EXISTS {PG_SCOPE_INDEX}"))
+
+
 def include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
@@ -136,5 +181,6 @@ def include_object(
         return False
     return not (
         type_ == "index"
-        and name in (PG_INDEX, PG_RUM_INDEX, HIDDEN_INDEX, "ix_messages_search_rowid")
+        and name
+        in (PG_INDEX, PG_RUM_INDEX, PG_SCOPE_INDEX, HIDDEN_INDEX, "ix_messages_search_rowid")
     )

@@ -22,6 +22,7 @@ class Tuning:
     long_walk_budget: int = 15_000  # PG: … with this budget
     walk_min_selectivity: float = 0.004  # PG: walk when this share of the walked rows match
     walk_budget: int = 6_000  # rows a walk reads before it switches to collecting the rest
+    thread_walk_budget: int = 2_000  # PG: rows each thread's walk reads (scope index only)
     walk_narrow_min: int = 1_000  # PG: an author's or a thread's walk reads at least this many
     relevance_window: int = 300  # PG: relevance ranks at most this many of the newest matches
     sqlite_relevance_window: int = 300  # SQLite: … bm25() over this many of the newest matches

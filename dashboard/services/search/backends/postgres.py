@@ -39,7 +39,7 @@ from .postgres_walks import PgWalks, _ms_of
 TS_CONFIG = schema.PG_CONFIG
 _LEXEME = re.compile(r"'((?:[^']|'')+)'")
 _STATS_CACHE: dict[str, tuple[float, tuple[dict[str, float], float] | None]] = {}
-_RUM_CACHE: dict[str, tuple[float, bool]] = {}
+_INDEX_CACHE: dict[str, tuple[float, bool]] = {}  # the optional indexes: (checked, valid)
 _LEXEMES: dict[Term, list[str]] = {}
 _FAR_FUTURE = datetime(2100, 1, 1)
 _SLACK_MS = 60_000  # an id's time is within a minute of created_at (see compile.py)
@@ -250,6 +250,10 @@ class PostgresBackend(PgWalks, Backend):
         """Whether the RUM index exists and is valid (migration 0005, when rum is installed)."""
         return _has_rum()
 
+    def scope_ready(self) -> bool:
+        """Whether the scope index exists and is valid (migration 0007, with btree_gin)."""
+        return _has_scope()
+
     def use_rum(
         self, q: Query, words: WordEstimate, matches: float, walk_rows: int, limit: int
     ) -> bool:
@@ -446,7 +450,7 @@ def forget_stats() -> None:
     """Drop the cached statistics (tests that ANALYZE a new corpus call it)."""
     _ROWS_CACHE.clear()
     _STATS_CACHE.clear()
-    _RUM_CACHE.clear()
+    _INDEX_CACHE.clear()
 
 
 def _lexeme_stats() -> tuple[dict[str, float], float] | None:
@@ -499,9 +503,19 @@ def _term_lexemes(terms: list[Term]) -> dict[Term, list[str]]:
 
 def _has_rum() -> bool:
     """Whether messages has a valid RUM index; cached for a minute."""
-    key = str(db.engine.url)
+    return _has_index(schema.PG_RUM_INDEX)
+
+
+def _has_scope() -> bool:
+    """Whether messages has a valid scope index (tsvector, author, thread); cached."""
+    return _has_index(schema.PG_SCOPE_INDEX)
+
+
+def _has_index(name: str) -> bool:
+    """Whether the index `name` exists and is valid; cached for a minute."""
+    key = f"{db.engine.url}|{name}"
     now = time.monotonic()
-    hit = _RUM_CACHE.get(key)
+    hit = _INDEX_CACHE.get(key)
     if hit and now - hit[0] < 60:
         return hit[1]
     ok = bool(
@@ -510,10 +524,10 @@ def _has_rum() -> bool:
                 "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
                 "WHERE c.relname = :name"
             ),
-            {"name": schema.PG_RUM_INDEX},
+            {"name": name},
         ).scalar()
     )
-    _RUM_CACHE[key] = (now, ok)
+    _INDEX_CACHE[key] = (now, ok)
     return ok
 
 

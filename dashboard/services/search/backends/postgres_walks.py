@@ -31,6 +31,9 @@ class PgWalks:
     def scope_threads_sql(self, q: Query) -> str | None:
         raise NotImplementedError
 
+    def scope_ready(self) -> bool:
+        raise NotImplementedError
+
     def walk_budget(self, q: Query, budget: int, limit: int, selectivity: float | None) -> int:
         if limit > 100 and selectivity and not q.narrowed:
             # A relevance window (hundreds of rows): walk as far as the estimate says it
@@ -54,8 +57,14 @@ class PgWalks:
         budget: int,
         selectivity: float | None,
     ) -> Page:
-        # The rest is rare: read it in time slices below the walk's last row.
         walked = len(pairs)
+        if q.plan.any_of and q.narrowed and self.scope_ready():
+            # One author or one thread whose words are rarer there than the estimate said
+            # (a thread about something else): the scope index intersects the two inside
+            # GIN, so the rest costs the author's entries, not the word's posting list.
+            more = self.scoped(q, (floor,), limit + 1 - walked)
+            return full_or_all(pairs + more, limit, "walk+scope")
+        # The rest is rare: read it in time slices below the walk's last row.
         rate = (walked + 1) / budget if selectivity is None else selectivity
         more = self.slices(
             q, (floor,), limit + 1 - walked, min(rate, self.tuning.walk_min_selectivity)
@@ -111,33 +120,106 @@ class PgWalks:
             db.session.execute(sa.text("SET LOCAL enable_seqscan = on"))
         return full_or_all(pairs, limit, f"slices:{count}")
 
+    def scoped(self, q: Query, after: tuple[Any, ...] | None, limit: int) -> list[Pair]:
+        """The newest `limit` matches below `after` through bitmap scans only: with the scope
+        index, GIN intersects the words with the author or thread (migration 0007)."""
+        extra = [f"m.id < {q.bind(after[0])}"] if after else []
+        sql = (
+            f"SELECT m.id FROM messages m WHERE {q.where(extra=extra)} "
+            "ORDER BY m.id DESC LIMIT :lim"
+        )
+        try:
+            ids = db.session.execute(
+                sa.text(f"SET LOCAL enable_indexscan = off; {sql}"), {**q.params, "lim": limit}
+            ).scalars()
+            return [(i, None) for i in ids]
+        finally:
+            db.session.execute(sa.text("SET LOCAL enable_indexscan = on"))
+
     def thread_walk(self, q: Query, after: tuple[Any, ...] | None, limit: int) -> Page:
-        """Walk each thread of the scope newest-first, then merge the pages."""
+        """Walk each thread of the scope newest-first, then merge the pages.
+
+        With words and the scope index, each thread's walk is fenced (`thread_walk_budget`
+        rows): a large thread about something else would otherwise be read to its first
+        message. A thread whose fenced walk found less than a page and that holds more rows
+        is then read through the scope index (GIN intersects the thread with the words).
+        """
         threads = self.scope_threads_sql(q)
         seek = list(q.seek)
         if after:
             seek.append(f"m.id < {q.bind(after[0])}")
         where = " AND ".join([q.where(), *seek])
+        fence = bool(q.plan.any_of) and self.scope_ready()
+        if fence:
+            rows_sql = (
+                "(SELECT m.* FROM messages m WHERE m.thread_id = p.thread_id"
+                f"{''.join(' AND ' + s for s in seek)} ORDER BY m.id DESC LIMIT :budget) m"
+            )
+        else:
+            rows_sql = "messages m"
         sql = (
-            f"SELECT x.id FROM ({threads}) p CROSS JOIN LATERAL (SELECT m.id FROM messages m "
-            f"WHERE m.thread_id = p.thread_id AND {where} ORDER BY m.id DESC LIMIT :lim) x "
-            "ORDER BY x.id DESC LIMIT :lim"
+            f"SELECT x.id, p.thread_id FROM ({threads}) p CROSS JOIN LATERAL (SELECT m.id "
+            f"FROM {rows_sql} WHERE m.thread_id = p.thread_id AND {where} "
+            "ORDER BY m.id DESC LIMIT :lim) x"
         )
+        budget = self.tuning.thread_walk_budget
+        params = {**q.params, "lim": limit + 1, "budget": budget}
         # Each thread is estimated at the average size, so PostgreSQL would bitmap-read every
         # message of each and sort; a busy user's threads are big. Without bitmaps it walks
         # (thread_id, id) backwards and stops at a page (1M bench: 18 -> 6 ms).
-        ids = list(
-            db.session.execute(
-                sa.text(f"SET LOCAL enable_bitmapscan = off; {sql}"),
-                {**q.params, "lim": limit + 1},
-            ).scalars()
-        )
-        db.session.execute(sa.text("SET LOCAL enable_bitmapscan = on"))
-        pairs: list[Pair] = [(i, None) for i in ids]
+        try:
+            rows = db.session.execute(
+                sa.text(f"SET LOCAL enable_bitmapscan = off; {sql}"), params
+            ).all()
+        finally:
+            db.session.execute(sa.text("SET LOCAL enable_bitmapscan = on"))
+        found = {r[0] for r in rows}
+        if fence:
+            found |= self._thread_rest(q, where, seek, rows, limit, budget)
+        pairs: list[Pair] = [(i, None) for i in sorted(found, reverse=True)[: limit + 1]]
         if len(pairs) > limit:
             nxt = (pairs[limit - 1][0],)
             return Page(pairs[:limit], nxt, more_than(len(pairs)), True, "walk:threads")
         return Page(pairs, None, len(pairs), False, "walk:threads")
+
+    def _thread_rest(
+        self, q: Query, where: str, seek: list[str], rows: list[Any], limit: int, budget: int
+    ) -> set[str]:
+        """The threads whose fenced walk found less than a page and stopped at the fence
+        (more rows below it): their newest matches through the scope index."""
+        hits: dict[str, int] = {}
+        for _, thread_id in rows:
+            hits[thread_id] = hits.get(thread_id, 0) + 1
+        full = [t for t, n in hits.items() if n > limit]
+        threads = self.scope_threads_sql(q)
+        below = "".join(" AND " + s for s in seek)
+        # The row past the fence, from the (thread_id, id) index alone.
+        todo = list(
+            db.session.execute(
+                sa.text(
+                    f"SELECT p.thread_id FROM ({threads}) p "
+                    "WHERE p.thread_id <> ALL(CAST(:full AS text[])) AND (SELECT m.id FROM "
+                    f"messages m WHERE m.thread_id = p.thread_id{below} ORDER BY m.id DESC "
+                    "OFFSET :budget LIMIT 1) IS NOT NULL"
+                ),
+                {**q.params, "full": full, "budget": budget},
+            ).scalars()
+        )
+        if not todo:
+            return set()
+        sql = (
+            "SELECT x.id FROM unnest(CAST(:todo AS text[])) AS p(thread_id) CROSS JOIN LATERAL "
+            f"(SELECT m.id FROM messages m WHERE m.thread_id = p.thread_id AND {where} "
+            "ORDER BY m.id DESC LIMIT :lim) x"
+        )
+        try:
+            ids = db.session.execute(
+                sa.text(f"SET LOCAL enable_indexscan = off; {sql}"),
+                {**q.params, "todo": todo, "lim": limit + 1},
+            ).scalars()
+            return set(ids)
+        finally:
+            db.session.execute(sa.text("SET LOCAL enable_indexscan = on"))
 
 
 def _timeline() -> tuple[int, int, float]:
