@@ -95,6 +95,8 @@ class Attachment(Model):
         sa.CheckConstraint("type IN ('image', 'file', 'link')", name="type"),
         sa.CheckConstraint("size IS NULL OR size >= 0", name="size"),
         sa.Index("ix_attachments_message_id", "message_id"),
+        # has:image and the like: one type's messages, newest first (ids are time-ordered).
+        sa.Index("ix_attachments_type_message_id", "type", "message_id"),
         sa.Index("ix_attachments_uploader_id", "uploader_id"),
         sa.Index("uq_attachments_storage_name", "storage_name", unique=True),
     )

@@ -1,4 +1,4 @@
-"""search: the optional scope index (tsvector, author, thread in one GIN; btree_gin only)
+"""search: attachments by type, and the optional scope index (tsvector, author, thread)
 
 Revision ID: 0007
 Revises: 0006
@@ -8,6 +8,9 @@ When the server has the `btree_gin` extension (a contrib module shipped with Pos
 CREATE EXTENSION btree_gin and one GIN index over search_tsv, user_id and thread_id, so that
 from: and in: with a common word intersect inside the index; otherwise, and on SQLite,
 nothing. Set CHATDESK_SEARCH_SCOPE=off to skip it. Installed later: `chatdesk reindex`.
+
+On both databases, an index on attachments (type, message_id): has:image reads one type's
+messages newest first instead of every attachment.
 """
 
 from alembic import op
@@ -23,8 +26,10 @@ depends_on = None
 
 
 def upgrade():
+    op.create_index("ix_attachments_type_message_id", "attachments", ["type", "message_id"])
     schema.create_scope_index(op.get_bind())  # a no-op without btree_gin or when turned off
 
 
 def downgrade():
     schema.drop_scope_index(op.get_bind())
+    op.drop_index("ix_attachments_type_message_id", table_name="attachments")

@@ -23,6 +23,7 @@ class Tuning:
     walk_min_selectivity: float = 0.004  # PG: walk when this share of the walked rows match
     walk_budget: int = 6_000  # rows a walk reads before it switches to collecting the rest
     thread_walk_budget: int = 2_000  # PG: rows each thread's walk reads (scope index only)
+    driver_walk_budget: int = 2_000  # PG: mentions:/has: index rows read newest first, then collect
     walk_narrow_min: int = 1_000  # PG: an author's or a thread's walk reads at least this many
     relevance_window: int = 300  # PG: relevance ranks at most this many of the newest matches
     sqlite_relevance_window: int = 300  # SQLite: … bm25() over this many of the newest matches
@@ -38,6 +39,7 @@ class Tuning:
     tag_or_max: int = 200  # SQLite: filters naming at most this many threads go into FTS5
     # PG with the RUM index (docs/search.md, "Cost model"): costs in µs, measured at 10M.
     use_rum: bool = True  # PG: use the RUM index when it exists
+    use_scope: bool = True  # PG: use the scope index (words, author, thread) when it exists
     rum_max: int = 100_000  # PG: never a RUM scan for words estimated in more rows than this
     rum_entry_us: float = 1.0  # PG: a RUM scan reads every entry of the words: each costs this
     rum_row_us: float = 10.0  # PG: … and visits the heap for each row it tests (random)

@@ -153,6 +153,11 @@ class PostgresBackend(PgWalks, Backend):
         if threads is not None and not rare_words:
             # An end user's threads (or several in:): walk each one, merge the pages.
             return self.thread_walk(q, after, limit)
+        if text_n is None and q.drivers and threads is None:
+            # mentions:/has: alone: their index is in time order, walk it.
+            walked = self.driver_walk(q, after, limit)
+            if walked is not None:
+                return walked
         if few:
             got = self.collect(q, after, limit, cap=t.rare_max)
             if got is not None:
@@ -251,8 +256,9 @@ class PostgresBackend(PgWalks, Backend):
         return _has_rum()
 
     def scope_ready(self) -> bool:
-        """Whether the scope index exists and is valid (migration 0007, with btree_gin)."""
-        return _has_scope()
+        """Whether the scope index exists and is valid (migration 0007, with btree_gin) and
+        the tuning uses it."""
+        return self.tuning.use_scope and _has_scope()
 
     def use_rum(
         self, q: Query, words: WordEstimate, matches: float, walk_rows: int, limit: int

@@ -120,6 +120,32 @@ class PgWalks:
             db.session.execute(sa.text("SET LOCAL enable_seqscan = on"))
         return full_or_all(pairs, limit, f"slices:{count}")
 
+    def driver_walk(self, q: Query, after: tuple[Any, ...] | None, limit: int) -> Page | None:
+        """mentions: or has: without words: their index yields message ids newest first (ids
+        are time-ordered). Read at most `driver_walk_budget` of them, look the messages up by
+        primary key, keep the newest page that passes the filters. None when the fence ran out
+        before a page (the caller collects instead)."""
+        _, source = q.drivers[0]
+        below = f" WHERE d.mid < {q.bind(after[0])}" if after else ""
+        sql = (
+            f"WITH w AS MATERIALIZED (SELECT d.mid FROM ({source}) d{below} "
+            "ORDER BY d.mid DESC LIMIT :budget) "
+            "SELECT (SELECT count(*) FROM w) AS n, p.id FROM (SELECT m.id FROM messages m "
+            f"WHERE m.id IN (SELECT mid FROM w) AND {q.where()} ORDER BY m.id DESC LIMIT :lim) p "
+            "RIGHT JOIN (SELECT 1) one ON true"
+        )
+        budget = self.tuning.driver_walk_budget
+        rows = db.session.execute(
+            sa.text(sql), {**q.params, "budget": budget, "lim": limit + 1}
+        ).all()
+        read = int(rows[0][0]) if rows else 0
+        pairs: list[Pair] = [(r[1], None) for r in rows if r[1] is not None]
+        if len(pairs) > limit:
+            return full_or_all(pairs, limit, "walk:driver")
+        if read < budget:  # every row of the filter's index was read: these are all
+            return Page(pairs, None, len(pairs), False, "walk:driver")
+        return None
+
     def scoped(self, q: Query, after: tuple[Any, ...] | None, limit: int) -> list[Pair]:
         """The newest `limit` matches below `after` through bitmap scans only: with the scope
         index, GIN intersects the words with the author or thread (migration 0007)."""
@@ -174,19 +200,24 @@ class PgWalks:
         finally:
             db.session.execute(sa.text("SET LOCAL enable_bitmapscan = on"))
         found = {r[0] for r in rows}
+        how = "walk:threads"
         if fence:
-            found |= self._thread_rest(q, where, seek, rows, limit, budget)
+            rest = self._thread_rest(q, where, seek, rows, limit, budget)
+            if rest is not None:
+                found |= rest
+                how += "+scope"
         pairs: list[Pair] = [(i, None) for i in sorted(found, reverse=True)[: limit + 1]]
         if len(pairs) > limit:
             nxt = (pairs[limit - 1][0],)
-            return Page(pairs[:limit], nxt, more_than(len(pairs)), True, "walk:threads")
-        return Page(pairs, None, len(pairs), False, "walk:threads")
+            return Page(pairs[:limit], nxt, more_than(len(pairs)), True, how)
+        return Page(pairs, None, len(pairs), False, how)
 
     def _thread_rest(
         self, q: Query, where: str, seek: list[str], rows: list[Any], limit: int, budget: int
-    ) -> set[str]:
+    ) -> set[str] | None:
         """The threads whose fenced walk found less than a page and stopped at the fence
-        (more rows below it): their newest matches through the scope index."""
+        (more rows below it): their newest matches through the scope index (None: no such
+        thread)."""
         hits: dict[str, int] = {}
         for _, thread_id in rows:
             hits[thread_id] = hits.get(thread_id, 0) + 1
@@ -206,7 +237,7 @@ class PgWalks:
             ).scalars()
         )
         if not todo:
-            return set()
+            return None
         sql = (
             "SELECT x.id FROM unnest(CAST(:todo AS text[])) AS p(thread_id) CROSS JOIN LATERAL "
             f"(SELECT m.id FROM messages m WHERE m.thread_id = p.thread_id AND {where} "
