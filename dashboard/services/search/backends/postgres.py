@@ -143,6 +143,13 @@ class PostgresBackend(PgWalks, Backend):
             got = self.collect(q, after, limit, cap=t.rare_max)
             if got is not None:
                 return Page(*got, "collect:filters")
+        if q.drivers and threads is None and filters_n * 5 < walk_rows * 2:
+            # mentions:/has: with common words: the filter's own index is newest first, and a
+            # primary-key lookup per filter row (~5 µs) beats walking the table (~2 µs a row)
+            # when the filter keeps less than 40% of it.
+            walked = self.driver_walk(q, after, limit)
+            if walked is not None:
+                return walked
         phrase_words = phrase and text_n is not None and text_n > t.rare_max
         common_words = text_n is not None and (text_n > t.common_words or phrase_words)
         if threads is None and (selectivity >= t.walk_min_selectivity or common_words):

@@ -126,23 +126,32 @@ class PgWalks:
         primary key, keep the newest page that passes the filters. None when the fence ran out
         before a page (the caller collects instead)."""
         _, source = q.drivers[0]
-        below = f" WHERE d.mid < {q.bind(after[0])}" if after else ""
-        sql = (
-            f"WITH w AS MATERIALIZED (SELECT d.mid FROM ({source}) d{below} "
-            "ORDER BY d.mid DESC LIMIT :budget) "
-            "SELECT (SELECT count(*) FROM w) AS n, p.id FROM (SELECT m.id FROM messages m "
-            f"WHERE m.id IN (SELECT mid FROM w) AND {q.where()} ORDER BY m.id DESC LIMIT :lim) p "
-            "RIGHT JOIN (SELECT 1) one ON true"
-        )
+        below = [f"d.mid < {q.bind(after[0])}"] if after else []
         budget = self.tuning.driver_walk_budget
-        rows = db.session.execute(
-            sa.text(sql), {**q.params, "budget": budget, "lim": limit + 1}
-        ).all()
-        read = int(rows[0][0]) if rows else 0
-        pairs: list[Pair] = [(r[1], None) for r in rows if r[1] is not None]
+        # The fence: the budget-th id below the cursor, off the filter's index alone (None:
+        # fewer rows than that, so the walk below reads them all).
+        floor = db.session.execute(
+            sa.text(
+                f"SELECT d.mid FROM ({source}) d WHERE {' AND '.join(below) or '1 = 1'} "
+                "ORDER BY d.mid DESC OFFSET :skip LIMIT 1"
+            ),
+            {**q.params, "skip": budget - 1},
+        ).scalar()
+        if floor is not None:
+            below.append(f"d.mid >= {q.bind(floor)}")
+        # Newest first off the index, one primary-key lookup per id until a page passes;
+        # DISTINCT keeps the index order (a message can have two attachments). Per-row forms:
+        # the sets of mentions:/has: are the whole table's.
+        sql = (
+            f"SELECT DISTINCT d.mid FROM ({source}) d WHERE {' AND '.join([*below, 'true'])} "
+            "AND EXISTS (SELECT 1 FROM messages m WHERE m.id = d.mid AND "
+            f"{q.where(per_row=True)}) ORDER BY d.mid DESC LIMIT :lim"
+        )
+        ids = db.session.execute(sa.text(sql), {**q.params, "lim": limit + 1}).scalars()
+        pairs: list[Pair] = [(i, None) for i in ids]
         if len(pairs) > limit:
             return full_or_all(pairs, limit, "walk:driver")
-        if read < budget:  # every row of the filter's index was read: these are all
+        if floor is None:  # every row of the filter's index was read: these are all
             return Page(pairs, None, len(pairs), False, "walk:driver")
         return None
 
