@@ -7,6 +7,7 @@ only, which lets PostgreSQL AND the GIN index with the primary key's range.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -62,8 +63,8 @@ class PgWalks:
             # One author or one thread whose words are rarer there than the estimate said
             # (a thread about something else): the scope index intersects the two inside
             # GIN, so the rest costs the author's entries, not the word's posting list.
-            more = self.scoped(q, (floor,), limit + 1 - walked)
-            return full_or_all(pairs + more, limit, "walk+scope")
+            rest = self.scoped(q, (floor,), limit + 1 - walked)
+            return full_or_all(pairs + rest, limit, "walk+scope")
         # The rest is rare: read it in time slices below the walk's last row.
         rate = (walked + 1) / budget if selectivity is None else selectivity
         more = self.slices(
@@ -222,7 +223,7 @@ class PgWalks:
         return Page(pairs, None, len(pairs), False, how)
 
     def _thread_rest(
-        self, q: Query, where: str, seek: list[str], rows: list[Any], limit: int, budget: int
+        self, q: Query, where: str, seek: list[str], rows: Sequence[Any], limit: int, budget: int
     ) -> set[str] | None:
         """The threads whose fenced walk found less than a page and stopped at the fence
         (more rows below it): their newest matches through the scope index (None: no such
