@@ -89,41 +89,16 @@ PG_RUM_DDL = (
 )
 
 
-def rum_wanted() -> bool:
-    """False when CHATDESK_SEARCH_RUM is off (the migration and reindex then skip RUM)."""
-    import os
-
-    return os.environ.get("CHATDESK_SEARCH_RUM", "").lower() not in ("off", "0", "no", "false")
-
-
-def rum_available(bind: Any) -> bool:
-    """Whether this PostgreSQL server can load the rum extension (installed or installable)."""
-    import sqlalchemy as sa
-
-    return bool(
-        bind.execute(sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'rum'")).scalar()
-    )
-
-
 def create_rum_index(bind: Any) -> bool:
     """CREATE EXTENSION rum and the RUM index when the server has the extension; False (and
     nothing done) otherwise, or when CHATDESK_SEARCH_RUM=off. Safe to call again (used by
     migration 0005 and `chatdesk reindex`)."""
-    import sqlalchemy as sa
-
-    if bind.dialect.name != "postgresql" or not rum_wanted() or not rum_available(bind):
-        return False
-    bind.execute(sa.text("CREATE EXTENSION IF NOT EXISTS rum"))
-    bind.execute(sa.text(PG_RUM_DDL))
-    return True
+    return _create_optional(bind, "rum", "CHATDESK_SEARCH_RUM", PG_RUM_DDL)
 
 
 def drop_rum_index(bind: Any) -> None:
     """Drop the RUM index (the extension stays: other objects may use it)."""
-    import sqlalchemy as sa
-
-    if bind.dialect.name == "postgresql":
-        bind.execute(sa.text(f"DROP INDEX IF EXISTS {PG_RUM_INDEX}"))
+    _drop_index(bind, PG_RUM_INDEX)
 
 
 # The optional scope index (PostgreSQL with btree_gin, a contrib extension shipped with the
@@ -138,37 +113,51 @@ PG_SCOPE_DDL = (
 )
 
 
-def scope_wanted() -> bool:
-    """False when CHATDESK_SEARCH_SCOPE is off (the migration and reindex then skip it)."""
-    import os
-
-    return os.environ.get("CHATDESK_SEARCH_SCOPE", "").lower() not in ("off", "0", "no", "false")
-
-
 def create_scope_index(bind: Any) -> bool:
     """CREATE EXTENSION btree_gin and the scope index when the server has the extension;
     False (and nothing done) otherwise, or when CHATDESK_SEARCH_SCOPE=off. Safe to call again
     (migration 0007 and `chatdesk reindex`)."""
-    import sqlalchemy as sa
-
-    if bind.dialect.name != "postgresql" or not scope_wanted():
-        return False
-    available = bind.execute(
-        sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'btree_gin'")
-    ).scalar()
-    if not available:
-        return False
-    bind.execute(sa.text("CREATE EXTENSION IF NOT EXISTS btree_gin"))
-    bind.execute(sa.text(PG_SCOPE_DDL))
-    return True
+    return _create_optional(bind, "btree_gin", "CHATDESK_SEARCH_SCOPE", PG_SCOPE_DDL)
 
 
 def drop_scope_index(bind: Any) -> None:
     """Drop the scope index (btree_gin stays: other objects may use it)."""
+    _drop_index(bind, PG_SCOPE_INDEX)
+
+
+# (index, what `chatdesk reindex` calls it, its create function): made when missing.
+OPTIONAL_INDEXES = (
+    (PG_RUM_INDEX, "RUM", create_rum_index),
+    (PG_SCOPE_INDEX, "scope", create_scope_index),
+)
+
+
+def _create_optional(bind: Any, extension: str, env_var: str, ddl: str) -> bool:
+    """CREATE EXTENSION and an index needing it, on PostgreSQL when the server has the
+    extension (installed or installable) and `env_var` is not off; else False, nothing done."""
+    import os
+
+    import sqlalchemy as sa
+
+    if bind.dialect.name != "postgresql":
+        return False
+    if os.environ.get(env_var, "").lower() in ("off", "0", "no", "false"):
+        return False
+    available = bind.execute(
+        sa.text("SELECT 1 FROM pg_available_extensions WHERE name = :e"), {"e": extension}
+    ).scalar()
+    if not available:
+        return False
+    bind.execute(sa.text(f'CREATE EXTENSION IF NOT EXISTS "{extension}"'))
+    bind.execute(sa.text(ddl))
+    return True
+
+
+def _drop_index(bind: Any, name: str) -> None:
     import sqlalchemy as sa
 
     if bind.dialect.name == "postgresql":
-        bind.execute(sa.text(f"DROP INDEX IF EXISTS {PG_SCOPE_INDEX}"))
+        bind.execute(sa.text(f"DROP INDEX IF EXISTS {name}"))
 
 
 def include_object(
