@@ -143,10 +143,10 @@ class PostgresBackend(PgWalks, Backend):
             got = self.collect(q, after, limit, cap=t.rare_max)
             if got is not None:
                 return Page(*got, "collect:filters")
-        if q.drivers and threads is None and filters_n * 5 < walk_rows * 2:
-            # mentions:/has: with common words: the filter's own index is newest first, and a
-            # primary-key lookup per filter row (~5 µs) beats walking the table (~2 µs a row)
-            # when the filter keeps less than 40% of it.
+        if q.drivers and threads is None and (text_n is None or filters_n * 5 < walk_rows * 2):
+            # mentions:/has: alone, or with common words: the filter's own index is newest
+            # first, and a primary-key lookup per filter row (~5 µs) beats walking the table
+            # (~2 µs a row) when the filter keeps less than 40% of it.
             walked = self.driver_walk(q, after, limit)
             if walked is not None:
                 return walked
@@ -160,11 +160,6 @@ class PostgresBackend(PgWalks, Backend):
         if threads is not None and not rare_words:
             # An end user's threads (or several in:): walk each one, merge the pages.
             return self.thread_walk(q, after, limit)
-        if text_n is None and q.drivers and threads is None:
-            # mentions:/has: alone: their index is in time order, walk it.
-            walked = self.driver_walk(q, after, limit)
-            if walked is not None:
-                return walked
         if few:
             got = self.collect(q, after, limit, cap=t.rare_max)
             if got is not None:
