@@ -34,7 +34,7 @@ from ..parser import Plan, Term
 from ..result import Collected, Page, Pair, full_or_all
 from ..snippets import SNIPPET_CHARS
 from .base import Backend, register
-from .postgres_walks import PgWalks, _ms_of
+from .postgres_walks import PgWalks, _ms_of, scans_off
 
 TS_CONFIG = schema.PG_CONFIG
 _LEXEME = re.compile(r"'((?:[^']|'')+)'")
@@ -306,11 +306,10 @@ class PostgresBackend(PgWalks, Backend):
         # when they are few the total comes exact for a few more heap visits.
         k = 4 * need + 8
         # Index scans only: with a bitmap PostgreSQL would read every match and sort.
-        sql = f"SET LOCAL enable_bitmapscan = off; {sql}"
-        try:
+        with scans_off("bitmapscan") as off:
             while True:
                 rows = db.session.execute(
-                    sa.text(sql), {**q.params, "rum_top": top, "rum_lim": k}
+                    sa.text(off + sql), {**q.params, "rum_top": top, "rum_lim": k}
                 ).all()
                 exhausted = len(rows) < k  # every match below the cursor
                 if exhausted:
@@ -319,8 +318,6 @@ class PostgresBackend(PgWalks, Backend):
                 if rows[-1][1] < floor:
                     break
                 k *= 4
-        finally:
-            db.session.execute(sa.text("SET LOCAL enable_bitmapscan = on"))
         pairs: list[Pair] = sorted(((r[0], None) for r in rows), reverse=True)
         if exhausted and after is None:
             n, cap = len(pairs), self.tuning.count_cap

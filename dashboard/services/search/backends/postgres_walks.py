@@ -7,7 +7,9 @@ only, which lets PostgreSQL AND the GIN index with the primary key's range.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -94,9 +96,8 @@ class PgWalks:
         upper = f"m.id < {q.bind(after[0])}" if after else None
         pairs: list[Pair] = []
         count = 0
-        db.session.execute(sa.text("SET LOCAL enable_indexscan = off"))
-        db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))
-        try:
+        with scans_off("indexscan", "seqscan") as off:
+            db.session.execute(sa.text(off))
             while len(pairs) <= limit:
                 lo_ms = hi_ms - span
                 bounds = [f"m.id >= {q.bind(_id_at_ms(int(lo_ms)))}"]
@@ -116,9 +117,6 @@ class PgWalks:
                 upper = f"m.id < {q.bind(_id_at_ms(int(lo_ms)))}"
                 hi_ms = lo_ms
                 span *= 4
-        finally:
-            db.session.execute(sa.text("SET LOCAL enable_indexscan = on"))
-            db.session.execute(sa.text("SET LOCAL enable_seqscan = on"))
         return full_or_all(pairs, limit, f"slices:{count}")
 
     def driver_walk(self, q: Query, after: tuple[Any, ...] | None, limit: int) -> Page | None:
@@ -133,7 +131,7 @@ class PgWalks:
         # fewer rows than that, so the walk below reads them all).
         floor = db.session.execute(
             sa.text(
-                f"SELECT d.mid FROM ({source}) d WHERE {' AND '.join(below) or '1 = 1'} "
+                f"SELECT d.mid FROM ({source}) d WHERE {' AND '.join([*below, 'true'])} "
                 "ORDER BY d.mid DESC OFFSET :skip LIMIT 1"
             ),
             {**q.params, "skip": budget - 1},
@@ -164,13 +162,9 @@ class PgWalks:
             f"SELECT m.id FROM messages m WHERE {q.where(extra=extra)} "
             "ORDER BY m.id DESC LIMIT :lim"
         )
-        try:
-            ids = db.session.execute(
-                sa.text(f"SET LOCAL enable_indexscan = off; {sql}"), {**q.params, "lim": limit}
-            ).scalars()
+        with scans_off("indexscan") as off:
+            ids = db.session.execute(sa.text(off + sql), {**q.params, "lim": limit}).scalars()
             return [(i, None) for i in ids]
-        finally:
-            db.session.execute(sa.text("SET LOCAL enable_indexscan = on"))
 
     def thread_walk(self, q: Query, after: tuple[Any, ...] | None, limit: int) -> Page:
         """Walk each thread of the scope newest-first, then merge the pages.
@@ -203,12 +197,8 @@ class PgWalks:
         # Each thread is estimated at the average size, so PostgreSQL would bitmap-read every
         # message of each and sort; a busy user's threads are big. Without bitmaps it walks
         # (thread_id, id) backwards and stops at a page (1M bench: 18 -> 6 ms).
-        try:
-            rows = db.session.execute(
-                sa.text(f"SET LOCAL enable_bitmapscan = off; {sql}"), params
-            ).all()
-        finally:
-            db.session.execute(sa.text("SET LOCAL enable_bitmapscan = on"))
+        with scans_off("bitmapscan") as off:
+            rows = db.session.execute(sa.text(off + sql), params).all()
         found = {r[0] for r in rows}
         how = "walk:threads"
         if fence:
@@ -228,9 +218,7 @@ class PgWalks:
         """The threads whose fenced walk found less than a page and stopped at the fence
         (more rows below it): their newest matches through the scope index (None: no such
         thread)."""
-        hits: dict[str, int] = {}
-        for _, thread_id in rows:
-            hits[thread_id] = hits.get(thread_id, 0) + 1
+        hits = Counter(thread_id for _, thread_id in rows)
         full = [t for t, n in hits.items() if n > limit]
         threads = self.scope_threads_sql(q)
         below = "".join(" AND " + s for s in seek)
@@ -253,14 +241,22 @@ class PgWalks:
             f"(SELECT m.id FROM messages m WHERE m.thread_id = p.thread_id AND {where} "
             "ORDER BY m.id DESC LIMIT :lim) x"
         )
-        try:
+        with scans_off("indexscan") as off:
             ids = db.session.execute(
-                sa.text(f"SET LOCAL enable_indexscan = off; {sql}"),
-                {**q.params, "todo": todo, "lim": limit + 1},
+                sa.text(off + sql), {**q.params, "todo": todo, "lim": limit + 1}
             ).scalars()
             return set(ids)
-        finally:
-            db.session.execute(sa.text("SET LOCAL enable_indexscan = on"))
+
+
+@contextmanager
+def scans_off(*kinds: str) -> Iterator[str]:
+    """Turn these plan kinds off ("indexscan", "bitmapscan", "seqscan") for the statements
+    inside: yields the SQL that turns them off, to run with the first statement (one round
+    trip), and turns them back on after, whatever happens."""
+    try:
+        yield "".join(f"SET LOCAL enable_{k} = off; " for k in kinds)
+    finally:
+        db.session.execute(sa.text("; ".join(f"SET LOCAL enable_{k} = on" for k in kinds)))
 
 
 def _timeline() -> tuple[int, int, float]:
