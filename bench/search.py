@@ -484,12 +484,25 @@ def _plain_ranked(q: Any, pg: bool, window: int | None) -> list[str]:
         )
         rows = db.session.execute(sa.text(sql), {"tq": q.tq, "ids": ids}).all()
     else:
-        sql = (
-            "SELECT m.id, -bm25(messages_fts, 1.0, 0.0) FROM messages_fts f JOIN messages m "
-            "ON m.search_rowid = f.rowid WHERE f.messages_fts MATCH :fq "
-            "AND m.id IN (SELECT value FROM json_each(:ids))"
+        # bm25() among the ranked rows alone (their own FTS5 table), as the search ranks.
+        from dashboard.services.search import sqlite_fts
+
+        db.session.execute(
+            sa.text(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS temp.ref_rank USING fts5(content, "
+                f"mid UNINDEXED, tokenize='{sqlite_fts.TOKENIZER}')"
+            )
         )
-        rows = db.session.execute(sa.text(sql), {"fq": q.fq_words, "ids": json.dumps(ids)}).all()
+        db.session.execute(sa.text("DELETE FROM temp.ref_rank"))
+        db.session.execute(
+            sa.text(
+                "INSERT INTO temp.ref_rank(content, mid) SELECT content, id FROM messages "
+                "WHERE id IN (SELECT value FROM json_each(:ids))"
+            ),
+            {"ids": json.dumps(ids)},
+        )
+        sql = "SELECT mid, -bm25(ref_rank) FROM temp.ref_rank WHERE ref_rank MATCH :fq"
+        rows = db.session.execute(sa.text(sql), {"fq": q.fq_words}).all()
     db.session.rollback()
     return [i for _, i in sorted(((float(s), i) for i, s in rows), reverse=True)]
 

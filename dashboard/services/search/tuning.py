@@ -23,7 +23,7 @@ class Tuning:
     walk_min_selectivity: float = 0.004  # PG: walk when this share of the walked rows match
     walk_budget: int = 6_000  # rows a walk reads before it switches to collecting the rest
     thread_walk_budget: int = 2_000  # PG: rows each thread's walk reads (scope index only)
-    driver_walk_budget: int = 2_000  # PG: mentions:/has: index rows read newest first, then collect
+    driver_walk_budget: int = 2_000  # mentions:/has: index rows read newest first, then collect
     walk_narrow_min: int = 1_000  # PG: an author's or a thread's walk reads at least this many
     relevance_window: int = 300  # PG: relevance ranks at most this many of the newest matches
     sqlite_relevance_window: int = 300  # SQLite: … bm25() over this many of the newest matches

@@ -47,6 +47,8 @@ class Backend:
     per_row_forms: ClassVar[bool] = False
     # The SQL of the second column of a strategy's rows (SQLite: the FTS rowid).
     rowid_sql: ClassVar[str] = "NULL"
+    # The same, for a message id `d.mid` from a filter's own index (driver_walk()).
+    driver_rowid_sql: ClassVar[str] = "NULL"
     # Whether a walk's outer query needs its own ORDER BY (see walk()).
     order_walk: ClassVar[bool] = True
 
@@ -111,6 +113,42 @@ class Backend:
         # A full page from a walk: counting every match would read them all. Say what is
         # known for certain (Slack and Gmail also give estimates here).
         return full_or_all(pairs, limit, "walk")
+
+    def driver_walk(self, q: Query, after: tuple[Any, ...] | None, limit: int) -> Page | None:
+        """mentions: or has: without words: their index yields message ids newest first (ids
+        are time-ordered). Read at most `driver_walk_budget` of them, look the messages up by
+        primary key, keep the newest page that passes the filters. None when the fence ran out
+        before a page (the caller collects instead). Shared by both databases."""
+        _, source = q.drivers[0]
+        below = [f"d.mid < {q.bind(after[0])}"] if after else []
+        budget = self.tuning.driver_walk_budget
+        # The fence: the budget-th id below the cursor, off the filter's index alone (None:
+        # fewer rows than that, so the walk below reads them all).
+        floor = db.session.execute(
+            sa.text(
+                f"SELECT d.mid FROM ({source}) d WHERE {' AND '.join([*below, 'true'])} "
+                "ORDER BY d.mid DESC LIMIT 1 OFFSET :skip"
+            ),
+            {**q.params, "skip": budget - 1},
+        ).scalar()
+        if floor is not None:
+            below.append(f"d.mid >= {q.bind(floor)}")
+        # Newest first off the index, one primary-key lookup per id until a page passes;
+        # DISTINCT keeps the index order (a message can have two attachments). Per-row forms:
+        # the sets of mentions:/has: are the whole table's.
+        sql = (
+            f"SELECT DISTINCT d.mid, {self.driver_rowid_sql} FROM ({source}) d "
+            f"WHERE {' AND '.join([*below, 'true'])} "
+            "AND EXISTS (SELECT 1 FROM messages m WHERE m.id = d.mid AND "
+            f"{q.where(per_row=True)}) ORDER BY d.mid DESC LIMIT :lim"
+        )
+        rows = db.session.execute(sa.text(sql), {**q.params, "lim": limit + 1}).all()
+        pairs: list[Pair] = [(r[0], r[1]) for r in rows]
+        if len(pairs) > limit:
+            return full_or_all(pairs, limit, "walk:driver")
+        if floor is None:  # every row of the filter's index was read: these are all
+            return Page(pairs, None, len(pairs), False, "walk:driver")
+        return None
 
     def walk_budget(self, q: Query, budget: int, limit: int, selectivity: float | None) -> int:
         """The rows a walk may read (a hook: PostgreSQL shortens narrow walks)."""

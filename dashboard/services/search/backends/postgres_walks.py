@@ -119,41 +119,6 @@ class PgWalks:
                 span *= 4
         return full_or_all(pairs, limit, f"slices:{count}")
 
-    def driver_walk(self, q: Query, after: tuple[Any, ...] | None, limit: int) -> Page | None:
-        """mentions: or has: without words: their index yields message ids newest first (ids
-        are time-ordered). Read at most `driver_walk_budget` of them, look the messages up by
-        primary key, keep the newest page that passes the filters. None when the fence ran out
-        before a page (the caller collects instead)."""
-        _, source = q.drivers[0]
-        below = [f"d.mid < {q.bind(after[0])}"] if after else []
-        budget = self.tuning.driver_walk_budget
-        # The fence: the budget-th id below the cursor, off the filter's index alone (None:
-        # fewer rows than that, so the walk below reads them all).
-        floor = db.session.execute(
-            sa.text(
-                f"SELECT d.mid FROM ({source}) d WHERE {' AND '.join([*below, 'true'])} "
-                "ORDER BY d.mid DESC OFFSET :skip LIMIT 1"
-            ),
-            {**q.params, "skip": budget - 1},
-        ).scalar()
-        if floor is not None:
-            below.append(f"d.mid >= {q.bind(floor)}")
-        # Newest first off the index, one primary-key lookup per id until a page passes;
-        # DISTINCT keeps the index order (a message can have two attachments). Per-row forms:
-        # the sets of mentions:/has: are the whole table's.
-        sql = (
-            f"SELECT DISTINCT d.mid FROM ({source}) d WHERE {' AND '.join([*below, 'true'])} "
-            "AND EXISTS (SELECT 1 FROM messages m WHERE m.id = d.mid AND "
-            f"{q.where(per_row=True)}) ORDER BY d.mid DESC LIMIT :lim"
-        )
-        ids = db.session.execute(sa.text(sql), {**q.params, "lim": limit + 1}).scalars()
-        pairs: list[Pair] = [(i, None) for i in ids]
-        if len(pairs) > limit:
-            return full_or_all(pairs, limit, "walk:driver")
-        if floor is None:  # every row of the filter's index was read: these are all
-            return Page(pairs, None, len(pairs), False, "walk:driver")
-        return None
-
     def scoped(self, q: Query, after: tuple[Any, ...] | None, limit: int) -> list[Pair]:
         """The newest `limit` matches below `after` through bitmap scans only: with the scope
         index, GIN intersects the words with the author or thread (migration 0007)."""

@@ -114,7 +114,7 @@ class FtsWalks:
         tokenizing pass, ~15 µs a row, where an FTS5 lookup per row costs ~0.1 ms)."""
         t = self.tuning
         _, source = q.drivers[0]
-        _scratch_table()
+        scratch_table()
         below = after[0] if after else None
         batch = t.driver_batch
         where = q.where(
@@ -181,7 +181,7 @@ class FtsWalks:
     def _collect_scratch(self, q: Query, extra: list[str], limit: int) -> Collected:
         """Copy the few rows passing the filters into the scratch FTS5 table (same tokenizer)
         and match the words there: one tokenizing pass beats a lookup per row."""
-        _scratch_table()
+        scratch_table()
         db.session.execute(
             sa.text(
                 "INSERT INTO temp.search_scratch(rowid, content) SELECT m.search_rowid, "
@@ -212,7 +212,7 @@ class FtsWalks:
         return Collected(pairs, None, min(total, count_cap), total > count_cap)
 
 
-def _scratch_table() -> None:
+def scratch_table() -> None:
     """The session's empty scratch FTS5 table (made once per connection)."""
     db.session.execute(sa.text(_SCRATCH))
     db.session.execute(sa.text("DELETE FROM temp.search_scratch"))
