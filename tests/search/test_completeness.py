@@ -85,6 +85,7 @@ class Row:
     mentions_amy: bool  # rare (one message in 300): its index is walked, not the table
     attachment: bool
     visible: bool
+    text: str = ""
 
 
 @pytest.fixture
@@ -176,6 +177,7 @@ def big_corpus(app, factory):  # type: ignore[no-untyped-def]
                 i % 300 == 150,
                 i % 9 == 0,
                 not hidden and not deleted,
+                " ".join(words),
             )
         )
         prev = mid
@@ -221,6 +223,8 @@ def _queries() -> list[tuple[str, Any]]:
         ("uno or deca", lambda r: bool({"uno", "deca"} & r.words)),
         ("hecto or kilo", lambda r: bool({"hecto", "kilo"} & r.words)),
         ("kilo myria", lambda r: {"kilo", "myria"} <= r.words),
+        # A phrase: its words together, in order (RUM reads its rarest word, tests the rest).
+        ('"myria refund"', lambda r: " myria refund " in f" {r.text} "),
         ("is:archived kilo", lambda r: "kilo" in r.words and r.thread == "old"),
         # No words: mentions: and has: walk their own index, fenced, then collect.
         ("mentions:cat", lambda r: r.mentions_cat),

@@ -46,6 +46,9 @@ _SLACK_MS = 60_000  # an id's time is within a minute of created_at (see compile
 _UNSWAP = str.maketrans(schema.PUNCT_SWAP, schema.PUNCT)
 _ROWS_CACHE: dict[str, tuple[float, int]] = {}
 _PREPARED = "chatdesk_search_page"
+_RUM_SORT_MEM = "16MB"  # work_mem for a RUM scan's sort (the entries of up to rum_max rows)
+_WORDS_COND = "m.search_tsv @@ websearch_to_tsquery('english', :tq)"
+_WORDS_TEST = "ts_match_vq(m.search_tsv, websearch_to_tsquery('english', :tq))"
 
 
 @register
@@ -61,7 +64,7 @@ class PostgresBackend(PgWalks, Backend):
         stops = _stop_words(plan)
         if plan.any_of:
             q.tq = q.params["tq"] = websearch(plan.any_of)
-            q.text_conds.append("m.search_tsv @@ websearch_to_tsquery('english', :tq)")
+            q.text_conds.append(_WORDS_COND)
             shaped = [[t for t in g if _shape(t, stops)] for g in plan.any_of]
             if len(plan.any_of) == 1 and shaped[0]:
                 q.text_conds += [_shape_test(q, t, stops) for t in shaped[0]]
@@ -119,7 +122,7 @@ class PostgresBackend(PgWalks, Backend):
         # PostgreSQL estimates a phrase as if its words could be anywhere: far too high.
         matches = total / 5 if phrase else total
         if words is not None and self.use_rum(q, words, matches, walk_rows, limit):
-            return self.rum(q, after, limit)
+            return self.rum(q, after, limit, words.rarest)
         # Collect only when the index that finds the rows finds few: few words (or none) and
         # few matches. A few matches of a common word joined with a filter are not few rows.
         few = total <= t.rare_max and (text_n is None or text_n <= t.rare_max)
@@ -250,6 +253,7 @@ class PostgresBackend(PgWalks, Backend):
         n = _table_rows()
         lexemes = _term_lexemes([t for g in q.plan.any_of for t in g])
         share, rare = 0.0, True
+        ranked: list[tuple[float, str]] = []  # (share, lexeme) of a single group's lexemes
         for group in q.plan.any_of:
             g_share, g_rare = 1.0, False
             for term in group:
@@ -259,9 +263,12 @@ class PostgresBackend(PgWalks, Backend):
                         g_share, g_rare = g_share * floor, True
                     else:
                         g_share *= f
+                    ranked.append((floor if f is None else f, lexeme))
             share += g_share
             rare = rare and g_rare
-        return WordEstimate(int(min(share, 1.0) * n), rare)
+        # One group of several lexemes (a phrase, an AND): its rarest lexeme, for the RUM scan.
+        rarest = min(ranked)[1] if len(q.plan.any_of) == 1 and len(ranked) > 1 else None
+        return WordEstimate(int(min(share, 1.0) * n), rare, rarest)
 
     def rum_ready(self) -> bool:
         """Whether the RUM index exists and is valid (migration 0005, when rum is installed)."""
@@ -296,7 +303,9 @@ class PostgresBackend(PgWalks, Backend):
         walk_cost = t.walk_row_us * need * walk_rows / max(matches, 1.0)
         return rum_cost < walk_cost
 
-    def rum(self, q: Query, after: tuple[Any, ...] | None, limit: int) -> Page:
+    def rum(
+        self, q: Query, after: tuple[Any, ...] | None, limit: int, rarest: str | None = None
+    ) -> Page:
         """The newest matches straight off the RUM index, in created_at order.
 
         The page's order is the id's (UUIDv7, time-ordered), and an id's time is within a
@@ -304,19 +313,35 @@ class PostgresBackend(PgWalks, Backend):
         order at time T, every row that could still sort among the first limit+1 by id has
         created_at above T - 2 min: read on until the rows fall below that (rarely any more),
         then sort by id. Exact, never a short page while more match.
+
+        `rarest`: the scan reads that lexeme's entries only, and the words are tested on the
+        rows it returns (as a function call, which the planner cannot hand to the index). A
+        RUM scan of several lexemes reads every entry of each: for `"crash slow"` at 10M that
+        is 218k + 111k entries, where `slow` alone has 111k.
         """
         top = _ms_to_dt(_ms_of(after[0]) + _SLACK_MS) if after else _FAR_FUTURE
         extra = [f"m.id < {q.bind(after[0])}"] if after else []
+        if rarest is not None and _WORDS_COND in q.text_conds:
+            # A tsquery of the one lexeme, quoted (it is normalized already).
+            q.params["rum_lexeme"] = "'" + rarest.replace("\\", "\\\\").replace("'", "''") + "'"
+            others = [c for c in q.text_conds if c != _WORDS_COND]
+            index_cond = "m.search_tsv @@ CAST(:rum_lexeme AS tsquery)"
+            where = q.where(extra=[*extra, index_cond, _WORDS_TEST, *others], text=False)
+        else:
+            where = q.where(extra=extra)
         sql = (
-            f"SELECT m.id, m.created_at FROM messages m WHERE {q.where(extra=extra)} "
+            f"SELECT m.id, m.created_at FROM messages m WHERE {where} "
             "ORDER BY m.created_at <=| CAST(:rum_top AS timestamp) LIMIT :rum_lim"
         )
         need = limit + 1
         # A few rows more than a page: the scan reads every entry of the words anyway, so
         # when they are few the total comes exact for a few more heap visits.
         k = 4 * need + 8
-        # Index scans only: with a bitmap PostgreSQL would read every match and sort.
+        # Index scans only: with a bitmap PostgreSQL would read every match and sort. The scan
+        # sorts the entries it reads by distance in work_mem: the default 4 MB spills 111k
+        # entries to disk (10M, `"crash slow"`: 112 ms, 70 ms in memory).
         with scans_off("bitmapscan") as off:
+            off += f"SET LOCAL work_mem = '{_RUM_SORT_MEM}'; "
             while True:
                 rows = db.session.execute(
                     sa.text(off + sql), {**q.params, "rum_top": top, "rum_lim": k}
@@ -455,10 +480,12 @@ class PostgresBackend(PgWalks, Backend):
 
 class WordEstimate(NamedTuple):
     """How many rows the words match, from pg_stats; `rare`: each group has a lexeme the
-    statistics do not list (so `rows` is an upper bound)."""
+    statistics do not list (so `rows` is an upper bound); `rarest`: with one group of several
+    lexemes, the one the statistics call rarest (else None)."""
 
     rows: int
     rare: bool
+    rarest: str | None = None
 
 
 def forget_stats() -> None:
