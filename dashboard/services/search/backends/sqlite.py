@@ -220,7 +220,7 @@ class SqliteBackend(FtsWalks, Backend):
         try:
             return super().ranked(q, candidates_sql, *args, **kwargs)
         finally:
-            db.session.execute(sa.text("DELETE FROM temp.search_scratch"))
+            sqlite_walks.clear_scratch()
 
     # -- the page ------------------------------------------------------------------------------
 
