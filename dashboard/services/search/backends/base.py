@@ -124,13 +124,7 @@ class Backend:
         budget = self.tuning.driver_walk_budget
         # The fence: the budget-th id below the cursor, off the filter's index alone (None:
         # fewer rows than that, so the walk below reads them all).
-        floor = db.session.execute(
-            sa.text(
-                f"SELECT d.mid FROM ({source}) d WHERE {' AND '.join([*below, 'true'])} "
-                "ORDER BY d.mid DESC LIMIT 1 OFFSET :skip"
-            ),
-            {**q.params, "skip": budget - 1},
-        ).scalar()
+        floor = _nth_newest(q, f"({source}) d", "d.mid", " AND ".join([*below, "true"]), budget)
         if floor is not None:
             below.append(f"d.mid >= {q.bind(floor)}")
         # Newest first off the index, one primary-key lookup per id until a page passes;
@@ -168,14 +162,7 @@ class Backend:
 
     def walk_floor(self, q: Query, inner_where: str, budget: int) -> str | None:
         """The last id the walk read, or None when it read every row there was."""
-        rows = db.session.execute(
-            sa.text(
-                f"SELECT m.id FROM messages m WHERE {inner_where} "
-                "ORDER BY m.id DESC LIMIT 1 OFFSET :skip"
-            ),
-            {**q.params, "skip": budget - 1},
-        ).all()
-        return rows[0][0] if rows else None
+        return _nth_newest(q, "messages m", "m.id", inner_where, budget)
 
     # -- relevance -----------------------------------------------------------------------------
 
@@ -265,3 +252,13 @@ class Backend:
         """Run the page statement for these ids, with snippet_params() when it has snippets
         (a hook: PostgreSQL prepares it)."""
         return db.session.connection().execute(stmt, {"ids": ids, **(snippet or {})})
+
+
+def _nth_newest(q: Query, source: str, col: str, where: str, n: int) -> Any:
+    """The n-th newest `col` of `source` under `where` (a walk's fence), or None if fewer."""
+    return db.session.execute(
+        sa.text(
+            f"SELECT {col} FROM {source} WHERE {where} ORDER BY {col} DESC LIMIT 1 OFFSET :skip"
+        ),
+        {**q.params, "skip": n - 1},
+    ).scalar()
