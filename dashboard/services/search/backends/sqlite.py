@@ -202,13 +202,7 @@ class SqliteBackend(FtsWalks, Backend):
         sqlite_walks.scratch_table()
         q.params["rank_ids"] = json.dumps([i for i, _ in pairs])
         q.params["rank_fq"] = q.fq_words
-        db.session.execute(
-            sa.text(
-                "INSERT INTO temp.search_scratch(rowid, content) SELECT m.search_rowid, "
-                "m.content FROM messages m WHERE m.id IN (SELECT value FROM json_each(:rank_ids))"
-            ),
-            q.params,
-        )
+        sqlite_walks.fill_scratch("m.id IN (SELECT value FROM json_each(:rank_ids))", q.params)
         return (
             "WITH c AS MATERIALIZED (SELECT m.id, m.search_rowid AS rid, "
             "-bm25(search_scratch) AS score FROM temp.search_scratch s "

@@ -140,13 +140,7 @@ class FtsWalks:
                 ).scalars()
             )
             if ids:
-                db.session.execute(
-                    sa.text(
-                        "INSERT INTO temp.search_scratch(rowid, content) SELECT m.search_rowid, "
-                        f"m.content FROM messages m WHERE {where}"
-                    ),
-                    {**q.params, "batch_ids": json.dumps(ids)},
-                )
+                fill_scratch(where, {**q.params, "batch_ids": json.dumps(ids)})
                 keys += db.session.execute(sa.text(_SCRATCH_MATCH), {"q": q.fq_words}).scalars()
                 clear_scratch()
             read += len(ids)
@@ -185,13 +179,7 @@ class FtsWalks:
         """Copy the few rows passing the filters into the scratch FTS5 table (same tokenizer)
         and match the words there: one tokenizing pass beats a lookup per row."""
         scratch_table()
-        db.session.execute(
-            sa.text(
-                "INSERT INTO temp.search_scratch(rowid, content) SELECT m.search_rowid, "
-                f"m.content FROM messages m WHERE {q.where(extra=extra, text=False)}"
-            ),
-            q.params,
-        )
+        fill_scratch(q.where(extra=extra, text=False), q.params)
         keys = list(db.session.execute(sa.text(_SCRATCH_MATCH), {"q": q.fq_words}).scalars())
         clear_scratch()
         count_cap = self.tuning.count_cap
@@ -219,6 +207,17 @@ def scratch_table() -> None:
     """The session's empty scratch FTS5 table (made once per connection)."""
     db.session.execute(sa.text(_SCRATCH))
     clear_scratch()
+
+
+def fill_scratch(where: str, params: dict[str, Any]) -> None:
+    """Copy the messages passing `where` into the scratch table (keyed by their FTS rowid)."""
+    db.session.execute(
+        sa.text(
+            "INSERT INTO temp.search_scratch(rowid, content) SELECT m.search_rowid, m.content "
+            f"FROM messages m WHERE {where}"
+        ),
+        params,
+    )
 
 
 def clear_scratch() -> None:
