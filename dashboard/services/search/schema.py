@@ -166,6 +166,10 @@ def include_object(
     """Alembic filter: leave the search structures (not on the model) out of autogenerate."""
     if type_ == "table" and name and (name == FTS_TABLE or name.startswith(FTS_TABLE + "_")):
         return False
+    if type_ == "table" and name and name.startswith("search_scope"):
+        return False  # sqlite_scopes.py: the tables and the FTS5 table's shadow tables
+    if type_ == "index" and name and name.startswith("ix_search_scoped"):
+        return False
     if type_ == "column" and name in (PG_COLUMN, "search_rowid", "search_tags"):
         return False
     return not (

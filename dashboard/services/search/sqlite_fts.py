@@ -155,6 +155,9 @@ def restore(conn: Any, *, rebuild: bool = True) -> None:
         _exec(conn, BACKFILL_TAGS)
     for sql in TRIGGERS:
         _exec(conn, sql)
+    from . import sqlite_scopes  # it imports this module's tokenizer
+
+    sqlite_scopes.create_triggers(conn)  # when the scope index exists (0008)
     if rebuild:
         rebuild_index(conn)
 
