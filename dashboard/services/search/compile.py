@@ -67,6 +67,7 @@ class Query:
         self.default_cond = DEFAULT_COND
         # FTS5 terms on search_tags saying what the filters say (SQLite, see sqlite_fts.py).
         self.fts_tags: list[str] = []
+        self.tag_groups: list[list[str]] = []  # the same tags, as token lists (each ORed)
         # Index-ordered sources of candidate message ids for mentions:/has: (message ids are
         # time-ordered, so their indexes yield the newest first): (kind, SQL).
         self.drivers: list[tuple[str, str]] = []
@@ -97,7 +98,9 @@ class Query:
         stays, so the tags only narrow what FTS5 returns). Used by SQLite only."""
         if not values or len(values) > self.tuning.tag_or_max:
             return
-        terms = [f'search_tags : "{sqlite_fts.tag(prefix, v)}"' for v in values]
+        tokens = [sqlite_fts.tag(prefix, v) for v in values]
+        self.tag_groups.append(tokens)
+        terms = [f'search_tags : "{token}"' for token in tokens]
         self.fts_tags.append(terms[0] if len(terms) == 1 else "(" + " OR ".join(terms) + ")")
 
     @property

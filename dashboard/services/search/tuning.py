@@ -37,6 +37,8 @@ class Tuning:
     driver_max_rows: int = 4_200  # … reading at most this many (200+800+3200), then FTS5 drives
     scratch_drivers: bool = True  # SQLite: match mentions:/has: rows with words in batches
     tag_or_max: int = 200  # SQLite: filters naming at most this many threads go into FTS5
+    use_scoped: bool = True  # SQLite: words in a large author or thread: its scope index
+    scoped_max: int = 3_000  # SQLite: … collecting at most this many matches (more: walk)
     # PG with the RUM index (docs/search.md, "Cost model"): costs in µs, measured at 10M.
     use_rum: bool = True  # PG: use the RUM index when it exists
     use_scope: bool = True  # PG: use the scope index (words, author, thread) when it exists

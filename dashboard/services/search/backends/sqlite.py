@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from ....extensions import db
 from ....models import Participant
+from .. import sqlite_scopes
 from ..compile import Query
 from ..parser import Term
 from ..result import Collected, Page, Pair
@@ -114,6 +115,11 @@ class SqliteBackend(FtsWalks, Backend):
             return self.relevance(q, after, limit)
         # With words: FTS5 drives, either all of a few matches (collect) or the newest
         # matches in its time-ordered rowid order (walk).
+        if q.tag_groups and t.use_scoped:
+            # A large author or thread: its own index finds the few matches inside it.
+            scoped = self.scoped_collect(q, after, limit)
+            if scoped is not None:
+                return scoped
         if q.has_phrase:
             # FTS5 checks phrase positions lazily in rowid order: never count them all.
             return self.fts_walk(q, after, limit)
@@ -141,6 +147,52 @@ class SqliteBackend(FtsWalks, Backend):
             or 0
         )
 
+    def scoped_ids(self, q: Query) -> list[str] | None:
+        """The messages matching the words in one tag group (from:, in:, an end user's
+        threads) with a ready scope among its tags: the scope index's rowid range for each
+        ready scope, FTS5 with the other tags. None when no group has a ready scope, or when
+        the matches are more than scoped_max (common there: a walk fills a page at once)."""
+        conn = db.session.connection()
+        if not sqlite_scopes.exists(conn):
+            return None
+        ready = sqlite_scopes.ready(conn, sorted({tag for g in q.tag_groups for tag in g}))
+        groups = [g for g in q.tag_groups if any(tag in ready for tag in g)]
+        if not groups:
+            return None
+        group = min(groups, key=lambda g: sum(tag not in ready for tag in g))
+        fts_table, rows, span = sqlite_scopes.FTS, sqlite_scopes.ROWS, sqlite_scopes.SPAN
+        parts = [
+            f"SELECT r.message_id AS mid FROM {fts_table} s CROSS JOIN {rows} r "
+            f"ON r.srid = s.rowid WHERE {fts_table} MATCH :w "
+            f"AND s.rowid >= {ready[tag] * span} AND s.rowid < {(ready[tag] + 1) * span}"
+            for tag in group
+            if tag in ready
+        ]
+        cap = self.tuning.scoped_max
+        params: dict[str, Any] = {"w": q.fq_words, "cap": cap + 1}
+        small = [tag for tag in group if tag not in ready]
+        if small:
+            params["ws"] = (
+                f"({q.fq_words}) AND ("
+                + " OR ".join(f'search_tags : "{tag}"' for tag in small)
+                + ")"
+            )
+            parts.append(
+                "SELECT m.id AS mid FROM messages_fts f CROSS JOIN messages m "
+                "ON m.search_rowid = f.rowid WHERE messages_fts MATCH :ws"
+            )
+        sql = "SELECT mid FROM (" + " UNION ALL ".join(parts) + ") LIMIT :cap"
+        ids = list(db.session.execute(sa.text(sql), params).scalars())
+        return None if len(ids) > cap else ids
+
+    def scoped_collect(self, q: Query, after: tuple[Any, ...] | None, limit: int) -> Page | None:
+        """Every match inside a large scope (few), filtered and counted: see scoped_ids."""
+        ids = self.scoped_ids(q)
+        if ids is None:
+            return None
+        q.params["scoped_ids"] = json.dumps(ids)
+        return Page(*self.collect(q, after, limit, "scoped"), "collect:scoped")
+
     # -- strategies ----------------------------------------------------------------------------
 
     def collect(
@@ -156,6 +208,14 @@ class SqliteBackend(FtsWalks, Backend):
                 "CROSS JOIN messages m ON m.search_rowid = f.rowid "
                 f"WHERE f.messages_fts MATCH :fq AND {where}" + (_NOT_EXCLUDED if q.fn else "")
             )
+        elif driver == "scoped":
+            # The words' matches are these ids (scoped_ids): the filters test each.
+            where = q.where(
+                extra=["m.id IN (SELECT value FROM json_each(:scoped_ids))"],
+                text=False,
+                per_row=True,
+            )
+            candidates = f"SELECT m.id, m.search_rowid AS rid FROM messages m WHERE {where}"
         else:
             candidates = f"SELECT m.id, m.search_rowid AS rid FROM messages m WHERE {q.where()}"
         sql = (
