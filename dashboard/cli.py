@@ -152,6 +152,16 @@ def reindex_command(quiet: bool) -> None:
     click.echo(f"{what}: {total} messages in {time.perf_counter() - started:.1f} s.")
 
 
+@chatdesk.command("search-scopes")
+def search_scopes_command() -> None:
+    """SQLite: give authors and threads grown large their own search index (run from cron)."""
+    from .services.search import maintenance
+
+    started = time.perf_counter()
+    n = maintenance.promote_scopes()
+    click.echo(f"Scope index: {n} messages indexed in {time.perf_counter() - started:.1f} s.")
+
+
 def _user_or_fail(key: str) -> User:
     from .services.lifecycle import erasure
 

@@ -143,6 +143,15 @@ def load_config(
         "RETENTION_ARCHIVED_DAYS": parse_optional_int(
             "RETENTION_ARCHIVED_DAYS", env.get("RETENTION_ARCHIVED_DAYS"), lo=1, hi=36500
         ),
+        # SQLite search: authors and threads with this many messages get their own index of
+        # words (`chatdesk search-scopes`, docs/search.md "The scope index on SQLite").
+        "SEARCH_SCOPE_MIN_MESSAGES": parse_int(
+            "SEARCH_SCOPE_MIN_MESSAGES",
+            env.get("SEARCH_SCOPE_MIN_MESSAGES"),
+            20_000,
+            lo=1,
+            hi=1_000_000_000,
+        ),
         # Rows per transaction for erasure and retention: short locks, resumable runs.
         "LIFECYCLE_BATCH_SIZE": parse_int(
             "LIFECYCLE_BATCH_SIZE", env.get("LIFECYCLE_BATCH_SIZE"), 1000, lo=1, hi=100_000

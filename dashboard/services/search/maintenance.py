@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import sqlalchemy as sa
+from flask import current_app
 
 from ...extensions import db
-from . import schema, sqlite_fts
+from . import schema, sqlite_fts, sqlite_scopes
 
 BATCH = 50_000
 
@@ -15,6 +16,17 @@ BATCH = 50_000
 def message_count() -> int:
     """How many messages the rebuild will read (for a progress bar)."""
     return int(db.session.scalar(sa.text("SELECT count(*) FROM messages")) or 0)
+
+
+def promote_scopes(progress: Callable[[int], None] = lambda n: None) -> int:
+    """SQLite: authors and threads grown past the threshold get their scope index (batches,
+    each committed); how many messages were indexed. PostgreSQL needs none: 0."""
+    conn = db.session.connection()
+    if conn.dialect.name != "sqlite" or not sqlite_scopes.exists(conn):
+        return 0
+
+    min_rows = current_app.config["SEARCH_SCOPE_MIN_MESSAGES"]
+    return sqlite_scopes.promote(db.session.connection, min_rows, db.session.commit, progress)
 
 
 def reindex(progress: Callable[[int], None] = lambda n: None) -> str:
@@ -54,7 +66,14 @@ def reindex(progress: Callable[[int], None] = lambda n: None) -> str:
             last = upper
         conn.exec_driver_sql("INSERT INTO messages_fts(messages_fts) VALUES ('optimize')")
         db.session.commit()
-        return "SQLite FTS5 index rebuilt"
+        what = "SQLite FTS5 index rebuilt"
+        conn = db.session.connection()
+        if sqlite_scopes.exists(conn):
+            sqlite_scopes.clear(conn)
+            db.session.commit()
+            n = promote_scopes()
+            what += f" (and the scope index, {n:,} messages of large authors and threads)"
+        return what
     has_column = conn.execute(
         sa.text(
             "SELECT 1 FROM information_schema.columns WHERE table_name = 'messages' "
