@@ -94,3 +94,62 @@ def test_fts_follows_edits_moves_and_deletes_with_author_and_thread_tokens(app, 
     assert found(app, amy, "in:one parcel") == []
     assert found(app, amy, "from:amy parcel") == ["parcel lost"]
     assert found(app, amy, "from:bob parcel") == []
+
+
+def scoped(app, user, q):  # type: ignore[no-untyped-def]
+    """(contents, strategy) of a staff search."""
+    with app.app_context():
+        viewer = db.session.get(User, user.id)
+        res = search_service.search(viewer, q, all_threads=True)
+        return [h.message.content for h in res.items], res.strategy
+
+
+@pytest.mark.sqlite_only
+def test_scope_index_follows_new_messages_edits_moves_and_deletes(app, runner, factory):
+    app.config["SEARCH_SCOPE_MIN_MESSAGES"] = 5
+    amy = factory.user(username="amy")
+    bob = factory.user(username="bob")
+    sam = factory.user(username="sam", role="support")
+    one = factory.thread(amy, [bob], title="One", name="one")
+    two = factory.thread(amy, [bob], title="Two", name="two")
+    for i in range(3):
+        factory.message(one, amy, f"filler {i}")
+    edited = factory.message(one, amy, "parcel arrived")
+    moved = factory.message(one, bob, "parcel lost")
+    gone = factory.message(one, amy, "parcel returned")
+    # Thread one (6 messages) and amy (5) reach the threshold; bob and thread two do not.
+    result = runner.invoke(args=["chatdesk", "search-scopes"])
+    assert result.exit_code == 0, result.output
+    assert "Scope index: 11 messages indexed" in result.output, result.output
+    assert scoped(app, sam, "in:one parcel") == (
+        ["parcel returned", "parcel lost", "parcel arrived"],
+        "collect:scoped",
+    )
+    factory.message(one, bob, "parcel found")  # indexed by the trigger
+    with app.app_context():
+        db.session.execute(
+            sa.text("UPDATE messages SET content = 'label printed' WHERE id = :i"), {"i": edited.id}
+        )
+        db.session.execute(
+            sa.text("UPDATE messages SET thread_id = :t, user_id = :u WHERE id = :i"),
+            {"t": two.id, "u": amy.id, "i": moved.id},
+        )
+        db.session.execute(sa.text("DELETE FROM messages WHERE id = :i"), {"i": gone.id})
+        db.session.commit()
+        # The contentless index is consistent in itself (every delete gave the indexed text).
+        db.session.execute(
+            sa.text("INSERT INTO search_scoped(search_scoped) VALUES ('integrity-check')")
+        )
+    assert scoped(app, sam, "in:one parcel") == (["parcel found"], "collect:scoped")
+    assert scoped(app, sam, "in:one label") == (["label printed"], "collect:scoped")
+    assert scoped(app, sam, "from:amy parcel") == (["parcel lost"], "collect:scoped")
+    assert scoped(app, sam, "from:amy label") == (["label printed"], "collect:scoped")
+    assert scoped(app, sam, "in:one arrived") == ([], "collect:scoped")
+    # Thread two is no scope: FTS5's own index answers.
+    assert scoped(app, sam, "in:two parcel")[0] == ["parcel lost"]
+    # A full re-index builds the scopes again from the rows.
+    result = runner.invoke(args=["chatdesk", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert "scope index, 10 messages" in result.output, result.output
+    assert scoped(app, sam, "in:one parcel") == (["parcel found"], "collect:scoped")
+    assert scoped(app, sam, "from:amy parcel") == (["parcel lost"], "collect:scoped")
