@@ -56,6 +56,9 @@ class PostgresBackend(PgWalks, Backend):
     """Search on PostgreSQL (websearch_to_tsquery over the generated `search_tsv`)."""
 
     dialect = "postgresql"
+    # A walk reads a few thousand rows at most: is:archived looks each row's thread up rather
+    # than hashing every archived thread first (mentions:/has: are semi-joins either way).
+    per_row_forms = True
 
     # -- compiling -----------------------------------------------------------------------------
 
