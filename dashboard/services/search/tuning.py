@@ -32,7 +32,7 @@ class Tuning:
     sqlite_filter_walk: int = 1_500  # SQLite: rows a walk without words reads, then collects
     scratch_max: int = 3_000  # SQLite: filters passing at most this many use a scratch table
     sqlite_fts_probe: int = 3_000  # SQLite: count FTS postings up to this to size a term
-    sqlite_tagged_probe: int = 300  # … or up to this when author/thread tags narrow the match
+    sqlite_tagged_probe: int = 60  # … or up to this when author/thread tags narrow the match
     driver_batch: int = 200  # SQLite: mentions:/has: rows per scratch batch (then 4 times more)
     driver_max_rows: int = 4_200  # … reading at most this many (200+800+3200), then FTS5 drives
     scratch_drivers: bool = True  # SQLite: match mentions:/has: rows with words in batches
