@@ -421,16 +421,25 @@ def check_sample(app: Any, users: dict[str, Any], mix: list[Any], n: int) -> tup
             q = _compiled(app, viewer, query)
             if q is None:
                 continue
-            # The plain scan: the same conditions, no strategy, newest first.
-            plain = [
-                r[0]
-                for r in db.session.execute(
-                    sa.text(
-                        f"SELECT m.id FROM messages m WHERE {q.where()} ORDER BY m.id DESC LIMIT 41"
-                    ),
-                    q.params,
-                )
-            ]
+            # The plain scan: the same conditions, no strategy, newest first. On SQLite the
+            # words are one FTS5 set (every match), not a MATCH per row: a rare word with a
+            # filter would otherwise test millions of rows one by one.
+            # (The words alone, fq_words: the filters are tested in SQL, not by their FTS tags.)
+            where, params = q.where(), dict(q.params)
+            if not pg and (q.fq_words or q.fn):
+                params.update(ref_in=q.fq_words, ref_out=q.fn)
+                sets = [
+                    f"m.search_rowid {op} (SELECT rowid FROM messages_fts WHERE messages_fts "
+                    f"MATCH :{name})"
+                    for op, name, value in (
+                        ("IN", "ref_in", q.fq_words),
+                        ("NOT IN", "ref_out", q.fn),
+                    )
+                    if value
+                ]
+                where = q.where(extra=sets, text=False)
+            sql = f"SELECT m.id FROM messages m WHERE {where} ORDER BY m.id DESC LIMIT 41"
+            plain = [r[0] for r in db.session.execute(sa.text(sql), params)]
             db.session.rollback()
             orders = ["newest", "relevance"] if q.plan.any_of else ["newest"]
             for order in orders:
