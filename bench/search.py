@@ -421,23 +421,8 @@ def check_sample(app: Any, users: dict[str, Any], mix: list[Any], n: int) -> tup
             q = _compiled(app, viewer, query)
             if q is None:
                 continue
-            # The plain scan: the same conditions, no strategy, newest first. On SQLite the
-            # words are one FTS5 set (every match), not a MATCH per row: a rare word with a
-            # filter would otherwise test millions of rows one by one.
-            # (The words alone, fq_words: the filters are tested in SQL, not by their FTS tags.)
-            where, params = q.where(), dict(q.params)
-            if not pg and (q.fq_words or q.fn):
-                params.update(ref_in=q.fq_words, ref_out=q.fn)
-                sets = [
-                    f"m.search_rowid {op} (SELECT rowid FROM messages_fts WHERE messages_fts "
-                    f"MATCH :{name})"
-                    for op, name, value in (
-                        ("IN", "ref_in", q.fq_words),
-                        ("NOT IN", "ref_out", q.fn),
-                    )
-                    if value
-                ]
-                where = q.where(extra=sets, text=False)
+            # The plain scan: the same conditions, no strategy, newest first.
+            where, params = _plain_where(q, pg)
             sql = f"SELECT m.id FROM messages m WHERE {where} ORDER BY m.id DESC LIMIT 41"
             plain = [r[0] for r in db.session.execute(sa.text(sql), params)]
             db.session.rollback()
@@ -472,6 +457,21 @@ def check_sample(app: Any, users: dict[str, Any], mix: list[Any], n: int) -> tup
     return ok, total
 
 
+def _plain_where(q: Any, pg: bool) -> tuple[str, dict[str, Any]]:
+    """The conditions of a plain scan, and their parameters. On SQLite the words are one FTS5
+    set (every match) rather than a MATCH per row, which for a rare word with a filter would
+    test millions of rows one by one; they are the words alone (`fq_words`), so the filters
+    are tested in SQL, not by their FTS tags."""
+    if pg or not (q.fq_words or q.fn):
+        return q.where(), q.params
+    sets = [
+        f"m.search_rowid {op} (SELECT rowid FROM messages_fts WHERE messages_fts MATCH :{name})"
+        for op, name, value in (("IN", "ref_in", q.fq_words), ("NOT IN", "ref_out", q.fn))
+        if value
+    ]
+    return q.where(extra=sets, text=False), {**q.params, "ref_in": q.fq_words, "ref_out": q.fn}
+
+
 def _plain_ranked(q: Any, pg: bool, window: int | None) -> list[str]:
     """The relevance order of a plain scan: every match, or the newest `window`, by score."""
     import json
@@ -479,13 +479,9 @@ def _plain_ranked(q: Any, pg: bool, window: int | None) -> list[str]:
     from dashboard.extensions import db
 
     cap = f" LIMIT {int(window)}" if window else ""
-    ids = [
-        r[0]
-        for r in db.session.execute(
-            sa.text(f"SELECT m.id FROM messages m WHERE {q.where()} ORDER BY m.id DESC{cap}"),
-            q.params,
-        )
-    ]
+    where, params = _plain_where(q, pg)
+    sql = f"SELECT m.id FROM messages m WHERE {where} ORDER BY m.id DESC{cap}"
+    ids = [r[0] for r in db.session.execute(sa.text(sql), params)]
     if pg:
         sql = (
             "SELECT id, CAST(ts_rank_cd(search_tsv, websearch_to_tsquery('english', :tq)) "
