@@ -71,6 +71,8 @@ class Query:
         # Index-ordered sources of candidate message ids for mentions:/has: (message ids are
         # time-ordered, so their indexes yield the newest first): (kind, SQL).
         self.drivers: list[tuple[str, str]] = []
+        # PostgreSQL: messages.mentioned (migration 0009) holds who each message mentions.
+        self.mentioned_column = False
         # A walk tests a few rows, so "EXISTS (one index lookup)" beats "IN (a set built from
         # a whole table)" on SQLite; a collect wants the set. Walks use these forms.
         self.row_forms: dict[str, str] = {}
@@ -150,6 +152,7 @@ def compile_query(
 ) -> Query | None:
     """The plan as SQL for `backend`; None when a filter can match nothing (with a warning)."""
     q = Query(viewer, staff, plan, warnings, tuning=backend.tuning, db_value=backend.db_value)
+    q.mentioned_column = backend.has_mentioned_column()
     if not Compiler(q).resolve():
         return None
     if plan.has_text:
@@ -215,12 +218,16 @@ class Compiler:
         if not f.negated:
             source = f"SELECT mn.message_id AS mid FROM mentions mn WHERE mn.user_id = {uid}"
             self.q.drivers.append(("mentions", source))
+        row = (
+            f"EXISTS (SELECT 1 FROM mentions mn WHERE mn.message_id = m.id AND mn.user_id = {uid})"
+        )
+        if self.q.mentioned_column and not f.negated:
+            # As a set, the message's own list: with words, one scan of the (words, mentioned)
+            # index. Per row the mentions key stays: tested on `mentioned`, the driver walk's
+            # lookups would be planned as a join of all of the user's messages.
+            return Cond(f"m.mentioned @> ARRAY[CAST({uid} AS text)]", row=row)
         return Cond(
-            f"m.id IN (SELECT mn.message_id FROM mentions mn WHERE mn.user_id = {uid})",
-            row=(
-                "EXISTS (SELECT 1 FROM mentions mn WHERE mn.message_id = m.id "
-                f"AND mn.user_id = {uid})"
-            ),
+            f"m.id IN (SELECT mn.message_id FROM mentions mn WHERE mn.user_id = {uid})", row=row
         )
 
     def by_in(self, f: Filter) -> Cond | None:

@@ -61,6 +61,10 @@ class Backend:
         """A bound parameter's value as this database compares it."""
         return value
 
+    def has_mentioned_column(self) -> bool:
+        """Whether messages carry who they mention, indexed with the words (PostgreSQL)."""
+        return False
+
     def compile_text(self, q: Query) -> None:
         """Fill q's text fields (text_conds and the backend's own query strings)."""
         raise NotImplementedError

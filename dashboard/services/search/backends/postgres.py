@@ -277,6 +277,10 @@ class PostgresBackend(PgWalks, Backend):
         """Whether the RUM index exists and is valid (migration 0005, when rum is installed)."""
         return _has_rum()
 
+    def has_mentioned_column(self) -> bool:
+        """messages.mentioned and its index (migration 0009): see compile.by_mentions."""
+        return _has_index(schema.PG_MENTIONS_INDEX)
+
     def scope_ready(self) -> bool:
         """Whether the scope index exists and is valid (migration 0007, with btree_gin) and
         the tuning uses it."""
