@@ -644,7 +644,8 @@ def main(argv: list[str] | None = None) -> None:
                 app = prepare_postgresql(target, sizes)
                 label = target
             else:
-                app = prepare_sqlite(Path(target), sizes)
+                # Absolute: Flask-SQLAlchemy reads a relative SQLite path from instance/.
+                app = prepare_sqlite(Path(target).resolve(), sizes)
                 label = Path(target).stem
             runs.append(
                 (
