@@ -50,6 +50,7 @@ class Query:
         *,
         tuning: Tuning,
         db_value: Any = None,
+        mentioned_column: Any = None,
     ):
         self.viewer = viewer
         self.staff = staff
@@ -71,8 +72,9 @@ class Query:
         # Index-ordered sources of candidate message ids for mentions:/has: (message ids are
         # time-ordered, so their indexes yield the newest first): (kind, SQL).
         self.drivers: list[tuple[str, str]] = []
-        # PostgreSQL: messages.mentioned (migration 0009) holds who each message mentions.
-        self.mentioned_column = False
+        # PostgreSQL: whether messages.mentioned (migration 0009) holds who each message
+        # mentions; asked only by a mentions: filter (a catalog lookup, cached).
+        self.mentioned_column = mentioned_column or (lambda: False)
         # A walk tests a few rows, so "EXISTS (one index lookup)" beats "IN (a set built from
         # a whole table)" on SQLite; a collect wants the set. Walks use these forms.
         self.row_forms: dict[str, str] = {}
@@ -151,8 +153,15 @@ def compile_query(
     viewer: User, staff: bool, plan: Plan, warnings: list[str], backend: Backend
 ) -> Query | None:
     """The plan as SQL for `backend`; None when a filter can match nothing (with a warning)."""
-    q = Query(viewer, staff, plan, warnings, tuning=backend.tuning, db_value=backend.db_value)
-    q.mentioned_column = backend.has_mentioned_column()
+    q = Query(
+        viewer,
+        staff,
+        plan,
+        warnings,
+        tuning=backend.tuning,
+        db_value=backend.db_value,
+        mentioned_column=backend.has_mentioned_column,
+    )
     if not Compiler(q).resolve():
         return None
     if plan.has_text:
@@ -221,7 +230,7 @@ class Compiler:
         row = (
             f"EXISTS (SELECT 1 FROM mentions mn WHERE mn.message_id = m.id AND mn.user_id = {uid})"
         )
-        if self.q.mentioned_column and not f.negated:
+        if not f.negated and self.q.mentioned_column():
             # As a set, the message's own list: with words, one scan of the (words, mentioned)
             # index. Per row the mentions key stays: tested on `mentioned`, the driver walk's
             # lookups would be planned as a join of all of the user's messages.

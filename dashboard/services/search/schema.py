@@ -139,12 +139,8 @@ PG_MENTIONS_FILL = (
     "array_agg(user_id::text ORDER BY user_id) AS ids FROM mentions GROUP BY message_id) s "
     "WHERE m.id = s.message_id AND m.mentioned IS DISTINCT FROM s.ids"
 )
-PG_MENTIONS_INDEX_DDL = (
-    "CREATE INDEX IF NOT EXISTS ix_messages_search_mentions ON messages "
-    "USING gin (search_tsv, mentioned) WHERE mentioned IS NOT NULL"
-)
 PG_MENTIONS_UP = (
-    "ALTER TABLE messages ADD COLUMN mentioned text[]",
+    f"ALTER TABLE messages ADD COLUMN {PG_MENTIONED} text[]",
     PG_MENTIONS_FILL,
     """CREATE FUNCTION chatdesk_sync_mentioned() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -158,18 +154,19 @@ BEGIN
   END IF;
   RETURN NULL;
 END $$""",
-    "CREATE TRIGGER tr_mentions_mentioned AFTER INSERT OR UPDATE OR DELETE ON mentions "
+    f"CREATE TRIGGER {PG_MENTIONS_TRIGGER} AFTER INSERT OR UPDATE OR DELETE ON mentions "
     "FOR EACH ROW EXECUTE FUNCTION chatdesk_sync_mentioned()",
-    PG_MENTIONS_INDEX_DDL,
+    f"CREATE INDEX IF NOT EXISTS {PG_MENTIONS_INDEX} ON messages "
+    f"USING gin ({PG_COLUMN}, {PG_MENTIONED}) WHERE {PG_MENTIONED} IS NOT NULL",
     # The planner sizes `mentioned @> …` from the column's statistics; without them it guesses
     # 0.5% of the table (and the UPDATE touched too few rows for autovacuum to analyze soon).
     "ANALYZE messages",
 )
 PG_MENTIONS_DOWN = (
-    "DROP TRIGGER IF EXISTS tr_mentions_mentioned ON mentions",
+    f"DROP TRIGGER IF EXISTS {PG_MENTIONS_TRIGGER} ON mentions",
     "DROP FUNCTION IF EXISTS chatdesk_sync_mentioned()",
-    "DROP INDEX IF EXISTS ix_messages_search_mentions",
-    "ALTER TABLE messages DROP COLUMN IF EXISTS mentioned",
+    f"DROP INDEX IF EXISTS {PG_MENTIONS_INDEX}",
+    f"ALTER TABLE messages DROP COLUMN IF EXISTS {PG_MENTIONED}",
 )
 
 
