@@ -17,7 +17,7 @@ from flask import Flask, Response, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from . import cli, errors, ops, realtime
+from . import cli, errors, faults, ops, realtime
 from .api import bp as api_bp
 from .auth import bp as auth_bp
 from .auth import loaders
@@ -119,6 +119,7 @@ def _init_database(app: Flask) -> None:
         if uri.startswith("sqlite:///") and uri != "sqlite:///:memory:":
             Path(uri[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
     db.init_app(app)
+    app.teardown_appcontext(faults.release_session)  # runs before Flask-SQLAlchemy's own
     if uri.startswith("sqlite"):
         with app.app_context():
             sa.event.listen(db.engine, "connect", _sqlite_pragmas)

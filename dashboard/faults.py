@@ -133,6 +133,32 @@ def safe_rollback() -> None:
         db.session.remove()
 
 
+def release_session(_exc: BaseException | None = None) -> None:
+    """Teardown: end the session; a connection the server dropped meanwhile is discarded.
+
+    Ending a session rolls back on its connection. When the database went away after the
+    request's last query, that rollback raises, and out of a teardown the error would replace
+    the answer already built with the server's bare 500. Registered after Flask-SQLAlchemy's
+    own teardown, so it runs first and leaves that one nothing to close.
+    """
+    from flask import has_app_context
+
+    from .extensions import db
+
+    if not has_app_context():
+        return
+    try:
+        db.session.remove()
+    except Exception as exc:
+        service = outage_of(exc)
+        if service is None:
+            log.exception("ending the database session failed; its connection is discarded")
+        else:
+            report(service, exc, "the end of a request")
+        db.session.registry().invalidate()  # drop the connection instead of rolling back
+        db.session.remove()
+
+
 def guard_socket(handler: str, call: Any) -> Any:
     """Run a namespace handler; an outage refuses a connect, is absorbed by a disconnect.
 

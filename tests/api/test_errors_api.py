@@ -76,3 +76,37 @@ def test_nul_characters_are_refused_not_crashed_on(api, factory, app):
     )
     _is_error(api.get("/threads/a%00b", alice), 400, "bad_request")
     _is_error(api.get("/users?q=a%00b", alice), 400, "bad_request")
+
+
+@pytest.mark.postgres_only
+def test_a_connection_the_server_drops_after_the_answer_keeps_the_answer(api, factory, app):
+    """PostgreSQL goes away between a request's last query and its end: the answer already
+    built is sent (not the server's bare 500), and the next request gets a new connection."""
+    import sqlalchemy as sa
+
+    from dashboard.extensions import db
+
+    alice = factory.user()
+    dropped: list[int] = []
+    killer = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"], isolation_level="AUTOCOMMIT")
+
+    @app.after_request
+    def drop_the_connection(resp):  # type: ignore[no-untyped-def]
+        if not dropped:
+            pid = db.session.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+            with killer.connect() as conn:
+                conn.execute(sa.text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
+            dropped.append(pid)
+        return resp
+
+    try:
+        first = api.get("/me", alice)
+        assert first.status_code == 200 and first.get_json()["id"] == alice.id
+        second = api.get("/me", alice)
+        assert second.status_code == 200 and second.get_json()["id"] == alice.id
+    finally:
+        killer.dispose()
+    assert dropped
+    with app.app_context():
+        pid = db.session.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+    assert pid != dropped[0]
