@@ -309,6 +309,7 @@ def _check(
         res = search_service.search(
             viewer, query, cursor=cursor, limit=limit, order=order, all_threads=staff, tuning=tuning
         )
+        assert _plan_settings_left() == set(), (query, order, page_no, res.strategy)
         db.session.rollback()
         used.add(res.strategy)
         got = [h.message.id for h in res.items]
@@ -328,6 +329,17 @@ def _check(
             break
         cursor = res.next_cursor
     return used
+
+
+def _plan_settings_left() -> set[str]:
+    """The scan kinds a search left turned off for the rest of its transaction (PostgreSQL:
+    a strategy turns some off for its own statements, and must turn them back on)."""
+    if db.engine.dialect.name != "postgresql":
+        return set()
+    kinds = ("bitmapscan", "indexscan", "seqscan")
+    sql = ", ".join(f"current_setting('enable_{k}')" for k in kinds)
+    row = db.session.execute(sa.text(f"SELECT {sql}")).one()
+    return {k for k, v in zip(kinds, row, strict=True) if v != "on"}
 
 
 def test_every_page_equals_a_plain_scan(app, big_corpus):
@@ -446,6 +458,14 @@ def test_plans_come_from_the_statistics_analyze_keeps(app, factory):
         found = search_service.search(viewer, "zebrafinch", all_threads=True)
         assert found.total == 3 and not found.total_capped
         assert found.strategy == ("rum" if postgres._has_rum() else "collect")
+        assert _plan_settings_left() == set()
+        # The API's page (its ORM queries) and an empty page leave no setting behind either.
+        api = search_service.search(viewer, "zebrafinch", all_threads=True, with_relations=True)
+        assert [h.message.id for h in api.items] == [h.message.id for h in found.items]
+        assert _plan_settings_left() == set()
+        none = search_service.search(viewer, "zebrafinch -lorem", all_threads=True)
+        assert none.items == [] and none.strategy == found.strategy
+        assert _plan_settings_left() == set()
         gin = search_service.search(
             viewer, "zebrafinch", all_threads=True, tuning=Tuning(use_rum=False)
         )

@@ -81,6 +81,7 @@ def search(
         order_used = order if plan.any_of else "newest"
         page = backend.run(q, order_used, after, limit)
         result.items = load_hits(page.pairs, q, backend, with_relations=with_relations)
+        backend.finish()  # settings the strategy deferred and no page query took
         result.next_cursor = encode_cursor(order_used, page.next_key) if page.next_key else None
         result.total, result.total_capped = page.total, page.capped
         result.strategy = page.strategy

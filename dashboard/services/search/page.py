@@ -34,6 +34,7 @@ def load_hits(pairs: list[Pair], q: Query, backend: Backend, *, with_relations: 
         return []
     if not with_relations:
         return _load_records(pairs, q, backend)
+    backend.finish()  # the ORM's queries below run with the database's own settings
     ids = [i for i, _ in pairs]
     with_snippet = bool(q.plan.any_of)
     cols: list[Any] = [Message, User, Thread]

@@ -54,6 +54,20 @@ class Backend:
 
     def __init__(self, tuning: Tuning = DEFAULT):
         self.tuning = tuning
+        # Settings for the rest of the transaction (PostgreSQL's SET LOCAL) that travel with
+        # the next statement rather than in a round trip of their own (`sent_with`).
+        self.deferred = ""
+
+    def sent_with(self, sql: str) -> str:
+        """`sql` preceded by the deferred settings: one round trip sends both."""
+        deferred, self.deferred = self.deferred, ""
+        return deferred + sql
+
+    def finish(self) -> None:
+        """Send the deferred settings no statement took, so that whatever the transaction
+        runs next runs with the database's defaults (search() calls it after the page)."""
+        if self.deferred:
+            db.session.execute(sa.text(self.sent_with("")))
 
     # -- compiling -----------------------------------------------------------------------------
 
@@ -107,7 +121,7 @@ class Backend:
         # newest. SQLite's per-row forms keep the order (nested loops), and there the ORDER BY
         # would sort the whole budget instead of stopping at a page.
         params = {**q.params, "budget": budget, "lim": limit + 1}
-        rows = db.session.execute(sa.text(sql), params).all()
+        rows = db.session.execute(sa.text(self.sent_with(sql)), params).all()
         pairs: list[Pair] = sorted(((r[0], r[1]) for r in rows), reverse=True)
         if len(pairs) <= limit and fallback:
             floor = self.walk_floor(q, inner_where, budget)
@@ -140,7 +154,9 @@ class Backend:
             "AND EXISTS (SELECT 1 FROM messages m WHERE m.id = d.mid AND "
             f"{q.where(per_row=True)}) ORDER BY d.mid DESC LIMIT :lim"
         )
-        rows = db.session.execute(sa.text(sql), {**q.params, "lim": limit + 1}).all()
+        rows = db.session.execute(
+            sa.text(self.sent_with(sql)), {**q.params, "lim": limit + 1}
+        ).all()
         pairs: list[Pair] = [(r[0], r[1]) for r in rows]
         if len(pairs) > limit:
             return full_or_all(pairs, limit, "walk:driver")
@@ -225,7 +241,7 @@ class Backend:
             "aid": after[1] if after else None,
             "lim": limit + 1,
         }
-        rows = db.session.execute(sa.text(sql), params).all()
+        rows = db.session.execute(sa.text(self.sent_with(sql)), params).all()
         total = int(rows[0][0]) if rows else 0
         got = [(r[1], r[2], float(r[3])) for r in rows if r[1] is not None]
         nxt = (got[limit - 1][2], got[limit - 1][0]) if len(got) > limit else None

@@ -211,13 +211,14 @@ class PostgresBackend(PgWalks, Backend):
         # Parallel workers only slow down queries that read a few hundred rows: turned off for
         # this transaction in the same round trip as the estimates.
         got: dict[str, int] = {"total": 0}
+        no_parallel = "SET LOCAL max_parallel_workers_per_gather = 0; "
         if not parts:
-            db.session.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
+            self.deferred += no_parallel  # sent with the strategy's first statement
         else:
             plan: Any = db.session.execute(
                 sa.text(
-                    "SET LOCAL max_parallel_workers_per_gather = 0; "
-                    f"EXPLAIN (FORMAT JSON) SELECT {', '.join(parts.values())}"
+                    self.sent_with(no_parallel)
+                    + f"EXPLAIN (FORMAT JSON) SELECT {', '.join(parts.values())}"
                 ),
                 q.params,
             ).scalar()
@@ -347,7 +348,8 @@ class PostgresBackend(PgWalks, Backend):
         # Index scans only: with a bitmap PostgreSQL would read every match and sort. The scan
         # sorts the entries it reads by distance in work_mem: the default 4 MB spills 111k
         # entries to disk (10M, `"crash slow"`: 112 ms, 70 ms in memory).
-        with scans_off("bitmapscan") as off:
+        # Turned back on with the page query, which comes next (`Backend.deferred`).
+        with scans_off(self, "bitmapscan", defer=True) as off:
             off += f"SET LOCAL work_mem = '{_RUM_SORT_MEM}'; "
             while True:
                 rows = db.session.execute(
@@ -393,7 +395,7 @@ class PostgresBackend(PgWalks, Backend):
             "ORDER BY id DESC LIMIT :lim) p RIGHT JOIN (SELECT 1) one ON true"
         )
         params = {**q.params, "after": after[0] if after else None, "lim": limit + 1}
-        rows = db.session.execute(sa.text(sql), params).all()
+        rows = db.session.execute(sa.text(self.sent_with(sql)), params).all()
         total = int(rows[0][0]) if rows else 0
         if cap and total > cap:
             return None
@@ -477,12 +479,14 @@ class PostgresBackend(PgWalks, Backend):
                 "JOIN threads ON threads.id = messages.thread_id WHERE messages.id = ANY($1)"
             )
             prepared.add(name)
+        # The deferred settings hold no "%" (pyformat), only SET LOCAL of fixed values.
         if snippet is not None:
             values = {"q": snippet["hl_q"], "w": snippet["hl_whole"], "f": snippet["hl_frag"]}
             return conn.exec_driver_sql(
-                f"EXECUTE {name} (%(ids)s, %(q)s, %(w)s, %(f)s)", {"ids": ids, **values}
+                self.sent_with(f"EXECUTE {name} (%(ids)s, %(q)s, %(w)s, %(f)s)"),
+                {"ids": ids, **values},
             )
-        return conn.exec_driver_sql(f"EXECUTE {name} (%(ids)s)", {"ids": ids})
+        return conn.exec_driver_sql(self.sent_with(f"EXECUTE {name} (%(ids)s)"), {"ids": ids})
 
 
 class WordEstimate(NamedTuple):

@@ -8,7 +8,7 @@ only, which lets PostgreSQL AND the GIN index with the primary key's range.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -24,6 +24,8 @@ class PgWalks:
     """The walk strategies of the PostgreSQL backend (a mixin of PostgresBackend)."""
 
     tuning: Tuning
+    deferred: str
+    sent_with: Callable[[str], str]  # Backend's (annotations only: the MRO finds Backend's)
 
     # Provided by PostgresBackend.
     def collect(
@@ -96,7 +98,7 @@ class PgWalks:
         upper = f"m.id < {q.bind(after[0])}" if after else None
         pairs: list[Pair] = []
         count = 0
-        with scans_off("indexscan", "seqscan") as off:
+        with scans_off(self, "indexscan", "seqscan") as off:
             db.session.execute(sa.text(off))
             while len(pairs) <= limit:
                 lo_ms = hi_ms - span
@@ -127,7 +129,7 @@ class PgWalks:
             f"SELECT m.id FROM messages m WHERE {q.where(extra=extra)} "
             "ORDER BY m.id DESC LIMIT :lim"
         )
-        with scans_off("indexscan") as off:
+        with scans_off(self, "indexscan") as off:
             ids = db.session.execute(sa.text(off + sql), {**q.params, "lim": limit}).scalars()
             return [(i, None) for i in ids]
 
@@ -162,7 +164,7 @@ class PgWalks:
         # Each thread is estimated at the average size, so PostgreSQL would bitmap-read every
         # message of each and sort; a busy user's threads are big. Without bitmaps it walks
         # (thread_id, id) backwards and stops at a page (1M bench: 18 -> 6 ms).
-        with scans_off("bitmapscan") as off:
+        with scans_off(self, "bitmapscan") as off:
             rows = db.session.execute(sa.text(off + sql), params).all()
         found = {r[0] for r in rows}
         how = "walk:threads"
@@ -206,7 +208,7 @@ class PgWalks:
             f"(SELECT m.id FROM messages m WHERE m.thread_id = p.thread_id AND {where} "
             "ORDER BY m.id DESC LIMIT :lim) x"
         )
-        with scans_off("indexscan") as off:
+        with scans_off(self, "indexscan") as off:
             ids = db.session.execute(
                 sa.text(off + sql), {**q.params, "todo": todo, "lim": limit + 1}
             ).scalars()
@@ -214,14 +216,20 @@ class PgWalks:
 
 
 @contextmanager
-def scans_off(*kinds: str) -> Iterator[str]:
+def scans_off(backend: PgWalks, *kinds: str, defer: bool = False) -> Iterator[str]:
     """Turn these plan kinds off ("indexscan", "bitmapscan", "seqscan") for the statements
-    inside: yields the SQL that turns them off, to run with the first statement (one round
-    trip), and turns them back on after, whatever happens."""
+    inside: yields the SQL that turns them off (after the backend's deferred settings), to
+    run with the first statement (one round trip), and turns them back on after, whatever
+    happens. `defer`: the next statement, which must go through `backend.sent_with`, turns
+    them back on (the strategy's last statement; search() sends what none took)."""
+    back_on = "".join(f"SET LOCAL enable_{k} = on; " for k in kinds)
     try:
-        yield "".join(f"SET LOCAL enable_{k} = off; " for k in kinds)
+        yield backend.sent_with("".join(f"SET LOCAL enable_{k} = off; " for k in kinds))
     finally:
-        db.session.execute(sa.text("; ".join(f"SET LOCAL enable_{k} = on" for k in kinds)))
+        if defer:
+            backend.deferred += back_on
+        else:
+            db.session.execute(sa.text(back_on))
 
 
 def _timeline() -> tuple[int, int, float]:
