@@ -343,8 +343,12 @@ class PostgresBackend(PgWalks, Backend):
         )
         need = limit + 1
         # A few rows more than a page: the scan reads every entry of the words anyway, so
-        # when they are few the total comes exact for a few more heap visits.
-        k = 4 * need + 8
+        # when they are few the total comes exact for a few more heap visits. Not when the
+        # other words are tested row by row (`rarest`): each row returned is then one of many
+        # visited (`"crash slow"` at 10M: 1 in 9 of `slow`'s rows), and cold, those visits
+        # were most of the time (367 → 202 ms with the server just restarted; warm, the
+        # same ~35 ms, the sort of the entries).
+        k = 4 * need + 8 if rarest is None else need + 8
         # Index scans only: with a bitmap PostgreSQL would read every match and sort. The scan
         # sorts the entries it reads by distance in work_mem: the default 4 MB spills 111k
         # entries to disk (10M, `"crash slow"`: 112 ms, 70 ms in memory).
