@@ -209,7 +209,8 @@ class PostgresBackend(PgWalks, Backend):
                     "WHERE m.search_tsv @@ websearch_to_tsquery('english', :tq))"
                 )
         # Parallel workers only slow down queries that read a few hundred rows: turned off for
-        # this transaction in the same round trip as the estimates.
+        # this transaction in the same round trip as the estimates, or, with none to ask,
+        # with the strategy's first statement.
         got: dict[str, int] = {"total": 0}
         no_parallel = "SET LOCAL max_parallel_workers_per_gather = 0; "
         if not parts:
